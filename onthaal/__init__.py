@@ -1,0 +1,1 @@
+"""Onthaal: a self-hostable anonymous chat helpline for pupils and parents."""

@@ -1,0 +1,425 @@
+"""The two websocket endpoints: the visitor's and the operator console's.
+
+Consumers stay thin: they validate a frame, call a service or selector through
+``database_sync_to_async``, and map channel-layer events to frames. The frames
+are documented in docs/api.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from onthaal.chat import events, selectors, services
+from onthaal.chat.models import Conversation, EndReason, Sender, Status
+from onthaal.errors import InvalidInput, ServiceError
+from onthaal.ratelimit import rate_limit_hit
+from onthaal.staff.models import User
+
+logger = logging.getLogger("onthaal.chat")
+
+# Close codes (4000–4999 are ours): documented in docs/api.md.
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+MAX_FRAME_BYTES = 64 * 1024
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    value = content.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(
+            _("Het veld %(name)s moet een positief geheel getal zijn.") % {"name": name},
+            code="invalid_frame",
+        )
+    return value
+
+
+def _str_field(content: dict[str, Any], name: str) -> str:
+    value = content.get(name)
+    if not isinstance(value, str):
+        raise InvalidInput(
+            _("Het veld %(name)s ontbreekt of is geen tekst.") % {"name": name},
+            code="invalid_frame",
+        )
+    return value
+
+
+def _check_message_rate(conversation_id: int, side: str) -> None:
+    rate_limit_hit(
+        scope="message",
+        key=f"{conversation_id}:{side}",
+        limit=settings.ONTHAAL_RATE_MESSAGES_PER_MINUTE,
+        window_seconds=60,
+    )
+
+
+class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    """Frame dispatch and error reporting shared by both endpoints."""
+
+    handlers: dict[str, str] = {}
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+            await self._error(InvalidInput(_("Dit bericht is te groot."), code="frame_too_large"))
+            return
+        await super().receive(text_data=text_data, bytes_data=bytes_data)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self._error(
+                InvalidInput(_("Elk bericht is een JSON-object met een type."), code="invalid_frame")
+            )
+            return
+        name = self.handlers.get(content["type"])
+        if name is None:
+            await self._error(
+                InvalidInput(_("Onbekend berichttype."), code="unknown_type"), content
+            )
+            return
+        try:
+            await getattr(self, name)(content)
+        except ServiceError as exc:
+            await self._error(exc, content)
+
+    async def _error(self, exc: ServiceError, content: dict[str, Any] | None = None) -> None:
+        frame: dict[str, Any] = {"type": "error", **exc.as_dict()}
+        if content is not None:
+            frame["in_reply_to"] = content.get("type")
+            if isinstance(content.get("client_id"), str):
+                frame["client_id"] = content["client_id"]
+        await self.send_json(frame)
+
+    # Channel-layer events common to both sides.
+
+    async def message_new(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "message.new", "message": event["message"]})
+
+    async def receipt(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "receipt", "receipt": event["receipt"]})
+
+
+class VisitorConsumer(_BaseConsumer):
+    """``/ws/v1/visitor/``: one anonymous visitor, one conversation.
+
+    The first frame must be ``hello`` with the conversation id and token (a
+    token never travels in a URL, so that no proxy log holds it).
+    """
+
+    handlers = {
+        "hello": "on_hello",
+        "message.send": "on_message_send",
+        "typing": "on_typing",
+        "receipt": "on_receipt",
+        "ping": "on_ping",
+        "end": "on_end",
+    }
+
+    conversation_id: int | None = None
+
+    async def connect(self) -> None:
+        self.conversation_id = None
+        self.token = ""
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.conversation_id is not None:
+            await database_sync_to_async(services.conversation_visitor_seen)(
+                conversation_id=self.conversation_id
+            )
+            await self.channel_layer.group_discard(
+                events.conversation_group(self.conversation_id), self.channel_name
+            )
+            await self.channel_layer.group_discard(events.QUEUE_GROUP, self.channel_name)
+
+    async def _conversation(self) -> Conversation:
+        if self.conversation_id is None:
+            raise InvalidInput(_("Stuur eerst hello."), code="hello_required")
+        conversation: Conversation = await database_sync_to_async(
+            selectors.conversation_get_for_visitor
+        )(conversation_id=self.conversation_id, token=self.token)
+        return conversation
+
+    async def on_hello(self, content: dict[str, Any]) -> None:
+        conversation_id = _int_field(content, "conversation_id")
+        token = _str_field(content, "token")
+        after = _int_field(content, "after", required=False) or 0
+        assert conversation_id is not None
+        try:
+            conversation = await database_sync_to_async(selectors.conversation_get_for_visitor)(
+                conversation_id=conversation_id, token=token
+            )
+        except ServiceError as exc:
+            await self._error(exc, content)
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        if self.conversation_id is None:
+            self.conversation_id = conversation.pk
+            self.token = token
+            await self.channel_layer.group_add(
+                events.conversation_group(conversation.pk), self.channel_name
+            )
+            await self.channel_layer.group_add(events.QUEUE_GROUP, self.channel_name)
+        await database_sync_to_async(services.conversation_visitor_seen)(
+            conversation_id=conversation.pk
+        )
+        snapshot = await database_sync_to_async(selectors.visitor_snapshot)(
+            conversation=conversation, after_id=after
+        )
+        await self.send_json({"type": "welcome", **snapshot})
+
+    async def on_message_send(self, content: dict[str, Any]) -> None:
+        conversation = await self._conversation()
+        client_id = _str_field(content, "client_id")
+        body = _str_field(content, "body")
+        await database_sync_to_async(_check_message_rate)(conversation.pk, Sender.VISITOR)
+        message, _created = await database_sync_to_async(services.message_post)(
+            conversation=conversation, sender=Sender.VISITOR, body=body, client_id=client_id
+        )
+        await self.send_json(
+            {"type": "message.ack", "client_id": client_id, "message": events.message_frame(message)}
+        )
+
+    async def on_typing(self, content: dict[str, Any]) -> None:
+        conversation = await self._conversation()
+        if conversation.status == Status.ACTIVE:
+            await services.conversation_typing(
+                conversation_id=conversation.pk,
+                side=Sender.VISITOR,
+                active=bool(content.get("active")),
+            )
+
+    async def on_receipt(self, content: dict[str, Any]) -> None:
+        conversation = await self._conversation()
+        await database_sync_to_async(services.conversation_receipt)(
+            conversation=conversation,
+            side=Sender.VISITOR,
+            delivered_id=_int_field(content, "delivered_id", required=False),
+            read_id=_int_field(content, "read_id", required=False),
+        )
+
+    async def on_ping(self, content: dict[str, Any]) -> None:
+        if self.conversation_id is not None:
+            await database_sync_to_async(services.conversation_visitor_seen)(
+                conversation_id=self.conversation_id
+            )
+        await self.send_json({"type": "pong"})
+
+    async def on_end(self, content: dict[str, Any]) -> None:
+        conversation = await self._conversation()
+        await database_sync_to_async(services.conversation_end)(
+            conversation=conversation, reason=EndReason.VISITOR_ENDED
+        )
+
+    # Channel-layer events.
+
+    async def conversation_changed(self, event: dict[str, Any]) -> None:
+        try:
+            conversation = await self._conversation()
+        except ServiceError:
+            return
+        snapshot = await database_sync_to_async(selectors.visitor_snapshot)(
+            conversation=conversation, after_id=2**62
+        )
+        await self.send_json(
+            {
+                "type": "conversation",
+                "conversation": snapshot["conversation"],
+                "queue": snapshot["queue"],
+            }
+        )
+
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        if self.conversation_id is None:
+            return
+        conversation = await self._conversation()
+        if conversation.status != Status.QUEUED:
+            return
+        queue = await database_sync_to_async(selectors.queue_state_for_visitor)(
+            conversation=conversation
+        )
+        await self.send_json({"type": "queue", "queue": queue})
+
+    async def typing(self, event: dict[str, Any]) -> None:
+        if event["typing"]["side"] != Sender.VISITOR:
+            await self.send_json({"type": "typing", "typing": event["typing"]})
+
+
+class OperatorConsumer(_BaseConsumer):
+    """``/ws/v1/operator/``: one console of a signed-in staff member.
+
+    Authentication is the Django session (which exists only after the second
+    factor); the queue and every conversation assigned to the operator arrive
+    on this one socket.
+    """
+
+    handlers = {
+        "message.send": "on_message_send",
+        "typing": "on_typing",
+        "receipt": "on_receipt",
+        "resume": "on_resume",
+        "ping": "on_ping",
+    }
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return
+        self.user: User = user
+        self.joined: set[int] = set()
+        await self.accept()
+        await self.channel_layer.group_add(events.QUEUE_GROUP, self.channel_name)
+        await self.channel_layer.group_add(events.operator_group(user.pk), self.channel_name)
+        snapshot = await database_sync_to_async(_operator_snapshot)(self.user)
+        for frame in snapshot["conversations"]:
+            await self._join(frame["conversation"]["id"])
+        await self.send_json({"type": "snapshot", **snapshot})
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "user"):
+            return
+        await self.channel_layer.group_discard(events.QUEUE_GROUP, self.channel_name)
+        await self.channel_layer.group_discard(
+            events.operator_group(self.user.pk), self.channel_name
+        )
+        for conversation_id in self.joined:
+            await self.channel_layer.group_discard(
+                events.conversation_group(conversation_id), self.channel_name
+            )
+
+    async def _join(self, conversation_id: int) -> None:
+        if conversation_id not in self.joined:
+            self.joined.add(conversation_id)
+            await self.channel_layer.group_add(
+                events.conversation_group(conversation_id), self.channel_name
+            )
+
+    async def _conversation(self, content: dict[str, Any]) -> Conversation:
+        conversation_id = _int_field(content, "conversation_id")
+        assert conversation_id is not None
+        conversation: Conversation = await database_sync_to_async(
+            selectors.conversation_get_for_staff
+        )(user=self.user, conversation_id=conversation_id)
+        return conversation
+
+    async def on_message_send(self, content: dict[str, Any]) -> None:
+        conversation = await self._conversation(content)
+        client_id = _str_field(content, "client_id")
+        body = _str_field(content, "body")
+        await database_sync_to_async(_check_message_rate)(conversation.pk, Sender.OPERATOR)
+        message, _created = await database_sync_to_async(services.message_post)(
+            conversation=conversation,
+            sender=Sender.OPERATOR,
+            author=self.user,
+            body=body,
+            client_id=client_id,
+        )
+        await self.send_json(
+            {"type": "message.ack", "client_id": client_id, "message": events.message_frame(message)}
+        )
+
+    async def on_typing(self, content: dict[str, Any]) -> None:
+        conversation = await self._conversation(content)
+        if conversation.status == Status.ACTIVE and conversation.operator_id == self.user.pk:
+            await services.conversation_typing(
+                conversation_id=conversation.pk,
+                side=Sender.OPERATOR,
+                active=bool(content.get("active")),
+            )
+
+    async def on_receipt(self, content: dict[str, Any]) -> None:
+        conversation = await self._conversation(content)
+        if conversation.operator_id != self.user.pk:
+            return  # a coordinator reading along does not mark messages read
+        await database_sync_to_async(services.conversation_receipt)(
+            conversation=conversation,
+            side=Sender.OPERATOR,
+            delivered_id=_int_field(content, "delivered_id", required=False),
+            read_id=_int_field(content, "read_id", required=False),
+        )
+
+    async def on_resume(self, content: dict[str, Any]) -> None:
+        conversation = await self._conversation(content)
+        after = _int_field(content, "after", required=False) or 0
+        frame = await database_sync_to_async(_conversation_bundle)(conversation, after)
+        await self._join(conversation.pk)
+        await self.send_json({"type": "conversation", **frame})
+
+    async def on_ping(self, content: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong"})
+
+    # Channel-layer events.
+
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        queue = await database_sync_to_async(selectors.queue_entries)()
+        await self.send_json({"type": "queue", "queue": queue})
+
+    async def conversation_assigned(self, event: dict[str, Any]) -> None:
+        await self._send_conversation(event["conversation_id"], with_messages=True)
+
+    async def conversation_changed(self, event: dict[str, Any]) -> None:
+        await self._send_conversation(event["conversation_id"], with_messages=False)
+
+    async def _send_conversation(self, conversation_id: int, *, with_messages: bool) -> None:
+        try:
+            conversation = await database_sync_to_async(selectors.conversation_get_for_staff)(
+                user=self.user, conversation_id=conversation_id
+            )
+        except ServiceError:
+            return
+        await self._join(conversation.pk)
+        frame = await database_sync_to_async(_conversation_bundle)(
+            conversation, 0 if with_messages else None
+        )
+        await self.send_json({"type": "conversation", **frame})
+
+    async def typing(self, event: dict[str, Any]) -> None:
+        if event["typing"]["side"] != Sender.OPERATOR:
+            await self.send_json({"type": "typing", "typing": event["typing"]})
+
+
+def _conversation_bundle(conversation: Conversation, after: int | None) -> dict[str, Any]:
+    """A conversation as the console shows it, with messages after ``after``
+    (none when ``after`` is None)."""
+    bundle: dict[str, Any] = {"conversation": events.conversation_frame_for_staff(conversation)}
+    if after is not None:
+        bundle["messages"] = [
+            events.message_frame(m)
+            for m in selectors.messages_after(conversation=conversation, after_id=after)
+        ]
+    return bundle
+
+
+def _operator_snapshot(user: User) -> dict[str, Any]:
+    return {
+        "operator": {
+            "id": user.pk,
+            "pseudonym": user.pseudonym,
+            "availability": user.availability,
+            "max_chats": settings.ONTHAAL_MAX_CHATS_PER_OPERATOR,
+        },
+        "queue": selectors.queue_entries(),
+        "conversations": [
+            _conversation_bundle(c, 0) for c in selectors.operator_active_conversations(operator=user)
+        ],
+        "todo": [
+            events.conversation_frame_for_staff(c) for c in selectors.operator_todo(operator=user)
+        ],
+    }

@@ -1,0 +1,78 @@
+"""Channel-layer group names and the JSON frames sent to clients.
+
+One module builds every frame, so that the websocket protocol in
+docs/api.md and the HTTP API describe conversations and messages the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onthaal.chat.models import Conversation, Message
+
+QUEUE_GROUP = "queue"
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+def operator_group(operator_id: int) -> str:
+    return f"operator.{operator_id}"
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def message_frame(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "sender": message.sender,
+        "body": message.body,
+        "client_id": message.client_id,
+        "created_at": _iso(message.created_at),
+    }
+
+
+def receipt_frame(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation.pk,
+        "visitor_delivered_id": conversation.visitor_delivered_id,
+        "visitor_read_id": conversation.visitor_read_id,
+        "operator_delivered_id": conversation.operator_delivered_id,
+        "operator_read_id": conversation.operator_read_id,
+    }
+
+
+def conversation_frame_for_visitor(conversation: Conversation) -> dict[str, Any]:
+    """What the visitor may know: never the operator's real name or account."""
+    return {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "end_reason": conversation.end_reason,
+        "operator_pseudonym": conversation.operator.display_name if conversation.operator else None,
+        "queued_at": _iso(conversation.queued_at),
+        "accepted_at": _iso(conversation.accepted_at),
+        "ended_at": _iso(conversation.ended_at),
+        "rating": conversation.rating,
+        "receipts": receipt_frame(conversation),
+    }
+
+
+def conversation_frame_for_staff(conversation: Conversation) -> dict[str, Any]:
+    frame = conversation_frame_for_visitor(conversation)
+    frame.update(
+        {
+            "channel": conversation.channel,
+            "audience": conversation.audience,
+            "age": conversation.age,
+            "gender": conversation.gender,
+            "referral_source": conversation.referral_source,
+            "device_class": conversation.device_class,
+            "language": conversation.language,
+            "operator_id": conversation.operator_id,
+        }
+    )
+    return frame

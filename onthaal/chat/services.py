@@ -1,0 +1,448 @@
+"""Every write to a conversation goes through this module.
+
+The conversation's state machine lives here, in one place:
+
+    queued ──accept──▶ active ──end──▶ ended (visitor_ended, operator_ended, broke_off)
+      └────────────────end───────────▶ ended (missed, closed)
+
+Transitions are conditional UPDATEs (``WHERE status = ...``), so two
+operators taking the same chat, or a sweeper and a visitor ending it at once,
+cannot both win, on SQLite and on PostgreSQL alike. Broadcasts go out only
+after the transaction commits (``transaction.on_commit``).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onthaal.broadcast import broadcast_on_commit
+from onthaal.chat import events
+from onthaal.chat.devices import device_class_from_user_agent
+from onthaal.chat.models import (
+    Audience,
+    Conversation,
+    ConversationEvent,
+    EndReason,
+    EventKind,
+    Gender,
+    Message,
+    ReferralSource,
+    Sender,
+    Status,
+    hash_token,
+)
+from onthaal.errors import Conflict, InvalidInput, PermissionDenied
+from onthaal.hours.selectors import opening_status
+from onthaal.staff.models import Availability, User
+
+logger = logging.getLogger("onthaal.chat")
+
+MIN_AGE = 4
+MAX_AGE = 99
+MAX_COMMENT_CHARS = 2000
+MAX_CLIENT_ID_CHARS = 64
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The visitor's intake answers; every one may be left empty."""
+
+    audience: str = ""
+    age: int | None = None
+    gender: str = ""
+    referral_source: str = ""
+
+    def validate(self) -> None:
+        errors: dict[str, str] = {}
+        if self.audience not in {"", *Audience.values}:
+            errors["audience"] = _("Kies leerling of ouder.")
+        if self.gender not in {"", *Gender.values}:
+            errors["gender"] = _("Kies meisje, jongen of X.")
+        if self.referral_source not in {"", *ReferralSource.values}:
+            errors["referral_source"] = _("Kies een van de mogelijkheden.")
+        if self.age is not None and not MIN_AGE <= self.age <= MAX_AGE:
+            errors["age"] = _("Geef een leeftijd tussen %(min)s en %(max)s.") % {
+                "min": MIN_AGE,
+                "max": MAX_AGE,
+            }
+        if errors:
+            raise InvalidInput(_("Niet alle antwoorden zijn geldig."), fields=errors)
+
+
+def _event(
+    conversation: Conversation,
+    kind: EventKind,
+    *,
+    at: datetime,
+    actor: User | None = None,
+    **data: Any,
+) -> None:
+    ConversationEvent.objects.create(
+        conversation=conversation, kind=kind, at=at, actor=actor, data=data
+    )
+
+
+def _conversation_changed(conversation: Conversation) -> None:
+    broadcast_on_commit(
+        events.conversation_group(conversation.pk),
+        {"type": "conversation.changed", "conversation_id": conversation.pk},
+    )
+
+
+def queue_announce() -> None:
+    """Tell operators and queued visitors that the queue (or what the wait
+    estimate depends on) changed."""
+    broadcast_on_commit(events.QUEUE_GROUP, {"type": "queue.changed"})
+
+
+@transaction.atomic
+def conversation_open(
+    *,
+    intake: Intake,
+    user_agent: str,
+    language: str,
+    touch: bool = False,
+    now: datetime | None = None,
+) -> tuple[Conversation, str]:
+    """Put a new visitor in the queue. Returns the conversation and the
+    visitor's secret token (shown once; only its hash is stored).
+
+    Preconditions: the chat is open now. The user agent is used only to
+    derive the device class and is not kept.
+    """
+    now = now or timezone.now()
+    intake.validate()
+    if not opening_status(at=now).is_open:
+        raise Conflict(_("De chat is nu gesloten."), code="chat_closed")
+    token = secrets.token_urlsafe(32)
+    conversation = Conversation.objects.create(
+        status=Status.QUEUED,
+        audience=intake.audience,
+        age=intake.age,
+        gender=intake.gender,
+        referral_source=intake.referral_source,
+        device_class=device_class_from_user_agent(user_agent, touch=touch),
+        language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
+        queued_at=now,
+        visitor_seen_at=now,
+        token_hash=hash_token(token),
+    )
+    _event(conversation, EventKind.QUEUED, at=now)
+    queue_announce()
+    return conversation, token
+
+
+def _operator_capacity_check(operator: User) -> None:
+    if operator.availability != Availability.AVAILABLE:
+        raise Conflict(
+            _("Zet jezelf eerst op beschikbaar om een chat aan te nemen."),
+            code="operator_not_available",
+        )
+    if not operator.pseudonym:
+        raise Conflict(
+            _("Kies eerst een pseudoniem: dat is de enige naam die de bezoeker ziet."),
+            code="pseudonym_required",
+        )
+    active = Conversation.objects.filter(operator=operator, status=Status.ACTIVE).count()
+    if active >= settings.ONTHAAL_MAX_CHATS_PER_OPERATOR:
+        raise Conflict(
+            _("Je hebt al %(n)s lopende chats.") % {"n": active},
+            code="operator_at_capacity",
+        )
+
+
+@transaction.atomic
+def conversation_accept(
+    *, conversation_id: int | None, operator: User, now: datetime | None = None
+) -> Conversation:
+    """Give a queued conversation to ``operator``: the one named, or else the
+    one that has waited longest.
+
+    Preconditions: the operator is available, has a pseudonym and holds fewer
+    than ``ONTHAAL_MAX_CHATS_PER_OPERATOR`` active chats.
+    """
+    now = now or timezone.now()
+    # Lock the operator's row so that two tabs of one operator cannot both
+    # pass the capacity check (SQLite serialises writers anyway).
+    operator = User.objects.select_for_update().get(pk=operator.pk)
+    _operator_capacity_check(operator)
+    queued = Conversation.objects.filter(status=Status.QUEUED)
+    if conversation_id is not None:
+        candidates = list(queued.filter(pk=conversation_id).values_list("pk", flat=True))
+        if not candidates:
+            raise Conflict(
+                _("Deze chat staat niet meer in de wachtrij."), code="not_in_queue"
+            )
+    else:
+        candidates = list(queued.order_by("queued_at", "pk").values_list("pk", flat=True)[:20])
+        if not candidates:
+            raise Conflict(_("De wachtrij is leeg."), code="queue_empty")
+    for pk in candidates:
+        taken = Conversation.objects.filter(pk=pk, status=Status.QUEUED).update(
+            status=Status.ACTIVE, operator=operator, accepted_at=now
+        )
+        if taken:
+            conversation = Conversation.objects.select_related("operator").get(pk=pk)
+            _event(conversation, EventKind.ACCEPTED, at=now, actor=operator)
+            _conversation_changed(conversation)
+            # The operator's consoles are not yet in the conversation's group.
+            broadcast_on_commit(
+                events.operator_group(operator.pk),
+                {"type": "conversation.assigned", "conversation_id": conversation.pk},
+            )
+            queue_announce()
+            return conversation
+    raise Conflict(_("Een collega was je net voor."), code="not_in_queue")
+
+
+@transaction.atomic
+def conversation_end(
+    *,
+    conversation: Conversation,
+    reason: EndReason,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> Conversation:
+    """End a queued or active conversation.
+
+    A visitor who ends while still queued left the queue unanswered: the
+    reason becomes ``missed``. Ending an ended conversation is a no-op that
+    returns it unchanged (a visitor may press "end" twice on a bad line).
+    """
+    now = now or timezone.now()
+    current = Conversation.objects.get(pk=conversation.pk)
+    if current.status == Status.ENDED:
+        return current
+    if current.status == Status.QUEUED and reason in {
+        EndReason.VISITOR_ENDED,
+        EndReason.BROKE_OFF,
+    }:
+        reason = EndReason.MISSED
+    if current.status == Status.ACTIVE and reason in {EndReason.MISSED, EndReason.CLOSED}:
+        raise Conflict(_("Een lopende chat kan niet zo eindigen."), code="invalid_transition")
+    ended = Conversation.objects.filter(pk=current.pk, status=current.status).update(
+        status=Status.ENDED, end_reason=reason, ended_at=now
+    )
+    if not ended:
+        # Someone else changed it first; report what it is now.
+        return Conversation.objects.get(pk=current.pk)
+    current.refresh_from_db()
+    _event(current, EventKind.ENDED, at=now, actor=actor, reason=str(reason))
+    _conversation_changed(current)
+    # A freed operator slot or a shorter queue changes every wait estimate.
+    queue_announce()
+    logger.info("conversation %s ended: %s", current.pk, reason)
+    return current
+
+
+def _validate_body(body: str) -> str:
+    if not isinstance(body, str):
+        raise InvalidInput(_("Een bericht is tekst."), code="invalid_message")
+    stripped = body.strip()
+    if not stripped:
+        raise InvalidInput(_("Een leeg bericht kan niet verstuurd worden."), code="empty_message")
+    limit = settings.ONTHAAL_MAX_MESSAGE_CHARS
+    if len(body) > limit:
+        raise InvalidInput(
+            _("Een bericht mag hoogstens %(n)s tekens lang zijn.") % {"n": limit},
+            code="message_too_long",
+            max_chars=limit,
+        )
+    return stripped
+
+
+def _validate_client_id(client_id: str) -> str:
+    if (
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= MAX_CLIENT_ID_CHARS
+        or not client_id.isascii()
+        or not client_id.isprintable()
+    ):
+        raise InvalidInput(
+            _("Elk bericht heeft een eigen client_id (1 tot 64 tekens)."),
+            code="invalid_client_id",
+        )
+    return client_id
+
+
+def message_post(
+    *,
+    conversation: Conversation,
+    sender: Sender,
+    body: str,
+    client_id: str,
+    author: User | None = None,
+    now: datetime | None = None,
+) -> tuple[Message, bool]:
+    """Store a message, exactly once per ``client_id``; returns it and whether
+    it was new. A resend of a stored ``client_id`` returns the stored message
+    and broadcasts nothing.
+
+    Preconditions: the conversation is active (a visitor may also write while
+    queued, so that the operator reads it on accepting); an operator posts
+    only in a conversation assigned to them.
+    """
+    now = now or timezone.now()
+    client_id = _validate_client_id(client_id)
+    existing = Message.objects.filter(
+        conversation_id=conversation.pk, sender=sender, client_id=client_id
+    ).first()
+    if existing is not None:
+        return existing, False
+    text = _validate_body(body)
+    try:
+        with transaction.atomic():
+            current = Conversation.objects.get(pk=conversation.pk)
+            allowed = {Status.ACTIVE} | ({Status.QUEUED} if sender == Sender.VISITOR else set())
+            if current.status not in allowed:
+                raise Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
+            if sender == Sender.OPERATOR and (author is None or current.operator_id != author.pk):
+                raise PermissionDenied(_("Dit is niet jouw chat."))
+            message = Message.objects.create(
+                conversation=current,
+                sender=sender,
+                author=author if sender == Sender.OPERATOR else None,
+                body=text,
+                client_id=client_id,
+                created_at=now,
+            )
+            if sender == Sender.VISITOR:
+                Conversation.objects.filter(pk=current.pk).update(visitor_seen_at=now)
+            broadcast_on_commit(
+                events.conversation_group(current.pk),
+                {"type": "message.new", "message": events.message_frame(message)},
+            )
+    except IntegrityError:
+        # The same client_id arrived twice at once (two sockets, two
+        # processes): the unique constraint kept one; return that one.
+        return (
+            Message.objects.get(
+                conversation_id=conversation.pk, sender=sender, client_id=client_id
+            ),
+            False,
+        )
+    return message, True
+
+
+def conversation_receipt(
+    *,
+    conversation: Conversation,
+    side: Sender,
+    delivered_id: int | None = None,
+    read_id: int | None = None,
+) -> None:
+    """Record how far ``side`` has received and read; values only grow."""
+    fields = {
+        Sender.VISITOR: ("visitor_delivered_id", "visitor_read_id"),
+        Sender.OPERATOR: ("operator_delivered_id", "operator_read_id"),
+    }[side]
+    changed = False
+    with transaction.atomic():
+        for field, value in zip(fields, (delivered_id, read_id), strict=True):
+            if value is None:
+                continue
+            if not isinstance(value, int) or value < 0:
+                raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
+            changed |= bool(
+                Conversation.objects.filter(pk=conversation.pk)
+                .filter(**{f"{field}__lt": value})
+                .update(**{field: value})
+            )
+        if changed:
+            current = Conversation.objects.get(pk=conversation.pk)
+            broadcast_on_commit(
+                events.conversation_group(current.pk),
+                {"type": "receipt", "receipt": events.receipt_frame(current)},
+            )
+
+
+def conversation_visitor_seen(*, conversation_id: int, now: datetime | None = None) -> None:
+    """Note that the visitor is still there (a heartbeat, a reconnect)."""
+    Conversation.objects.filter(
+        pk=conversation_id, status__in=[Status.QUEUED, Status.ACTIVE]
+    ).update(visitor_seen_at=now or timezone.now())
+
+
+@transaction.atomic
+def conversation_rate(
+    *,
+    conversation: Conversation,
+    rating: int,
+    comment: str = "",
+    now: datetime | None = None,
+) -> Conversation:
+    """Store the visitor's 1–5 star rating of an accepted, ended chat, once."""
+    now = now or timezone.now()
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(_("Geef 1 tot 5 sterren."), code="invalid_rating", fields={"rating": ""})
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise InvalidInput(
+            _("Je reactie mag hoogstens %(n)s tekens lang zijn.") % {"n": MAX_COMMENT_CHARS},
+            code="comment_too_long",
+        )
+    current = Conversation.objects.get(pk=conversation.pk)
+    if current.status != Status.ENDED or current.accepted_at is None:
+        raise Conflict(
+            _("Je kan een chat beoordelen zodra hij afgelopen is."), code="not_ratable"
+        )
+    updated = Conversation.objects.filter(pk=current.pk, rating__isnull=True).update(
+        rating=rating, rating_comment=comment
+    )
+    if not updated:
+        raise Conflict(_("Je gaf deze chat al een beoordeling."), code="already_rated")
+    current.refresh_from_db()
+    _event(current, EventKind.RATED, at=now, rating=rating)
+    return current
+
+
+async def conversation_typing(*, conversation_id: int, side: Sender, active: bool) -> None:
+    """Tell the other side that someone is typing. Ephemeral: nothing is stored."""
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(
+            events.conversation_group(conversation_id),
+            {
+                "type": "typing",
+                "typing": {"conversation_id": conversation_id, "side": side, "active": active},
+            },
+        )
+
+
+def conversations_sweep(*, now: datetime | None = None) -> int:
+    """End what nobody will continue; safe to run in every process at once.
+
+    - a visitor unseen for longer than the reconnect grace: an active chat
+      broke off, a queued one was missed;
+    - at closing time, whoever is still queued: closed.
+    Returns how many conversations it ended.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ONTHAAL_RECONNECT_GRACE_SECONDS)
+    stale = Q(visitor_seen_at__lt=cutoff)
+    if not opening_status(at=now).is_open:
+        stale |= Q(status=Status.QUEUED)
+    candidates = list(
+        Conversation.objects.filter(status__in=[Status.QUEUED, Status.ACTIVE]).filter(stale)
+    )
+    ended = 0
+    for conversation in candidates:
+        gone = conversation.visitor_seen_at < cutoff
+        if conversation.status == Status.ACTIVE:
+            reason = EndReason.BROKE_OFF
+        else:
+            reason = EndReason.MISSED if gone else EndReason.CLOSED
+        result = conversation_end(conversation=conversation, reason=reason, now=now)
+        ended += int(result.end_reason == reason and result.ended_at == now)
+    return ended

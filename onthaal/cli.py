@@ -1,0 +1,79 @@
+"""The ``onthaal`` command: serve, migrate, createoperator, and every Django
+management command.
+
+``onthaal serve`` runs uvicorn with the ASGI app. Its access log is off,
+because an access log line holds the client's IP address.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+def _serve(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="onthaal serve", description="Serve Onthaal.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("ONTHAAL_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        help="proxies whose X-Forwarded-For is trusted (default 127.0.0.1)",
+    )
+    args = parser.parse_args(argv)
+
+    import django
+    import uvicorn
+
+    django.setup()
+    from django.conf import settings
+
+    shown_host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
+    base = f"http://{shown_host}:{args.port}"
+    print(f"Onthaal is running on {base}/")
+    print(f"  visitor page:     {base}/")
+    print(f"  operator console: {base}/medewerker/")
+    print(f"  admin:            {base}/beheer/")
+    print("  first account:    onthaal createoperator --role administrator")
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        print(f"  database:         SQLite ({settings.DATABASES['default']['NAME']})")
+    if not os.environ.get("ONTHAAL_REDIS_URL"):
+        print("  channel layer:    in memory (single process only)")
+    sys.stdout.flush()
+    uvicorn.run(
+        "onthaal.asgi:application",
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        lifespan="on",
+        ws="websockets-sansio",
+        log_level="warning",
+        server_header=False,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onthaal.settings")
+    from onthaal.config import ConfigError
+
+    try:
+        if argv and argv[0] == "serve":
+            return _serve(argv[1:])
+        from django.core.management import execute_from_command_line
+
+        if not argv:
+            argv = ["help"]
+        execute_from_command_line(["onthaal", *argv])
+    except ConfigError as exc:
+        print(f"onthaal: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""HTTP API of the operator console: profile, availability, the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.security import django_auth
+
+from onthaal.chat import events, selectors
+from onthaal.chat import services as chat_services
+from onthaal.staff import services
+from onthaal.staff.models import User
+
+router = Router(tags=["operator"], auth=django_auth)
+
+
+class ProfileIn(Schema):
+    pseudonym: str | None = Field(None, description="the only name visitors see")
+    availability: str | None = Field(None, description="available | paused | offline")
+
+
+def _user(request: HttpRequest) -> User:
+    user: User = request.auth  # type: ignore[attr-defined]
+    return user
+
+
+def _profile(user: User) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "pseudonym": user.pseudonym,
+        "availability": user.availability,
+        "discipline": user.discipline,
+        "role": user.role,
+        "max_chats": settings.ONTHAAL_MAX_CHATS_PER_OPERATOR,
+    }
+
+
+@router.get("/operator/me")
+def me(request: HttpRequest) -> dict[str, Any]:
+    return _profile(_user(request))
+
+
+@router.patch("/operator/me")
+def me_update(request: HttpRequest, payload: ProfileIn) -> dict[str, Any]:
+    """Set the pseudonym and/or mark yourself available, paused or offline."""
+    user = services.operator_update(
+        operator=_user(request), pseudonym=payload.pseudonym, availability=payload.availability
+    )
+    return _profile(user)
+
+
+@router.get("/operator/conversations")
+def my_conversations(request: HttpRequest) -> dict[str, Any]:
+    """Your active chats and the ended ones still waiting for their registration."""
+    user = _user(request)
+    return {
+        "active": [
+            events.conversation_frame_for_staff(c)
+            for c in selectors.operator_active_conversations(operator=user)
+        ],
+        "todo": [
+            events.conversation_frame_for_staff(c) for c in selectors.operator_todo(operator=user)
+        ],
+    }
+
+
+@router.get("/queue")
+def queue(request: HttpRequest) -> dict[str, Any]:
+    """Waiting visitors, longest-waiting first, with their intake answers."""
+    return {"queue": selectors.queue_entries()}
+
+
+@router.post("/queue/take")
+def queue_take(request: HttpRequest) -> dict[str, Any]:
+    """Take the visitor who has waited longest."""
+    conversation = chat_services.conversation_accept(conversation_id=None, operator=_user(request))
+    return {"conversation": events.conversation_frame_for_staff(conversation)}
+
+
+@router.post("/conversations/{conversation_id}/accept")
+def conversation_accept(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """Take this queued visitor."""
+    conversation = chat_services.conversation_accept(
+        conversation_id=conversation_id, operator=_user(request)
+    )
+    return {"conversation": events.conversation_frame_for_staff(conversation)}

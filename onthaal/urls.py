@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from onthaal.api import api
+from onthaal.chat import views as chat_views
+from onthaal.staff import views as staff_views
+
+# The admin signs in through the operator login, so that it too needs the
+# second factor.
+admin.site.login = staff_views.admin_login_redirect  # type: ignore[method-assign]
+
+urlpatterns = [
+    path("", chat_views.visitor_page, name="visitor"),
+    path("healthz", chat_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("medewerker/", include("onthaal.staff.urls")),
+    path("beheer/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
