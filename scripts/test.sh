@@ -135,6 +135,9 @@ import sys
 start = int(sys.argv[1])
 for port in range(start, start + 200):
     with socket.socket() as sock:
+        # As the servers do: a port whose old connections linger in TIME_WAIT
+        # is still free to listen on.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

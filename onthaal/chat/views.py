@@ -7,12 +7,40 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from onthaal.chat.api import HELPLINES
 from onthaal.chat.models import Audience, Gender, ReferralSource
 from onthaal.hours.selectors import opening_status
+
+
+def _visitor_strings() -> dict[str, str]:
+    """The texts visitor.js shows, translated here (the page has no inline script)."""
+    return {
+        "position": _("Je bent nummer %(n)s in de wachtrij."),
+        "estimate": _("Geschatte wachttijd: ongeveer %(n)s minuten."),
+        "estimate_soon": _("Je bent zo aan de beurt."),
+        "estimate_unknown": _("Er is nu nog geen medewerker vrij; blijf gerust wachten."),
+        "chat_with": _("Je chat met %(name)s"),
+        "you": _("Jij"),
+        "sending": _("wordt verstuurd…"),
+        "sent": _("verzonden"),
+        "delivered": _("ontvangen"),
+        "read": _("gelezen"),
+        "offline": _("Geen verbinding. Je berichten worden verstuurd zodra de verbinding terug is."),
+        "reconnected": _("Weer verbonden."),
+        "confirm_end": _("Wil je het gesprek echt beëindigen?"),
+        "ended_by_operator": _("De medewerker heeft het gesprek beëindigd."),
+        "ended_by_visitor": _("Je hebt het gesprek beëindigd."),
+        "ended_broke_off": _("Het gesprek werd afgebroken omdat de verbinding te lang weg was."),
+        "ended_closed": _("De chat is gesloten voor je aan de beurt was. Sorry!"),
+        "ended_missed": _("Je bent gestopt met wachten."),
+        "closed_now": _("De chat is nu gesloten."),
+        "error": _("Er liep iets mis. Probeer het opnieuw."),
+        "rating_required": _("Kies eerst 1 tot 5 sterren, of sla over."),
+    }
 
 
 @require_GET
@@ -36,6 +64,7 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
             "referral_sources": ReferralSource.choices,
             "quick_exit_url": settings.ONTHAAL_QUICK_EXIT_URL,
             "max_message_chars": settings.ONTHAAL_MAX_MESSAGE_CHARS,
+            "strings": _visitor_strings(),
         },
     )
 

@@ -12,7 +12,13 @@ import datetime as dt
 from django.db import transaction
 
 from onthaal.hours import calendar_rules
-from onthaal.hours.models import Closure, ExtraOpening, SchoolHoliday, WeeklyHours
+from onthaal.hours.models import (
+    Closure,
+    ExtraOpening,
+    NamedDateRange,
+    SchoolHoliday,
+    WeeklyHours,
+)
 
 # A guard against typos such as --year 226, not a limit of the rules.
 MIN_SCHOOL_YEAR = 2000
@@ -36,24 +42,29 @@ def school_calendar_generate(*, school_year: int) -> int:
             f"school_year must lie between {MIN_SCHOOL_YEAR} and {MAX_SCHOOL_YEAR}, "
             f"got {school_year}"
         )
-    created = 0
-    for model, periods in (
-        (SchoolHoliday, calendar_rules.school_holiday_periods(school_year)),
-        (Closure, calendar_rules.decreed_closure_periods(school_year)),
-    ):
-        existing = set(
-            model.objects.filter(generated_key__in=[p.key for p in periods]).values_list(
-                "generated_key", flat=True
-            )
+    holidays = calendar_rules.school_holiday_periods(school_year)
+    closures = calendar_rules.decreed_closure_periods(school_year)
+    return _date_ranges_create_missing(SchoolHoliday, holidays) + _date_ranges_create_missing(
+        Closure, closures
+    )
+
+
+def _date_ranges_create_missing[M: NamedDateRange](
+    model: type[M], periods: list[calendar_rules.CalendarPeriod]
+) -> int:
+    """Create the periods whose generated key is not in ``model``'s table yet."""
+    existing = set(
+        model._default_manager.filter(generated_key__in=[p.key for p in periods]).values_list(
+            "generated_key", flat=True
         )
-        new_rows = [
-            model(name=p.name, start=p.start, end=p.end, generated_key=p.key)
-            for p in periods
-            if p.key not in existing
-        ]
-        model.objects.bulk_create(new_rows)
-        created += len(new_rows)
-    return created
+    )
+    new_rows = [
+        model(name=p.name, start=p.start, end=p.end, generated_key=p.key)
+        for p in periods
+        if p.key not in existing
+    ]
+    model._default_manager.bulk_create(new_rows)
+    return len(new_rows)
 
 
 @transaction.atomic
