@@ -404,6 +404,8 @@ $("new-chat").addEventListener("click", () => location.reload());
 
 if (state && state.status === "ended") show("rating");
 else if (state) {
+  // After a reload the page is empty: ask for the whole conversation again.
+  state.lastId = 0;
   show("waiting");
   connect();
 }
