@@ -103,10 +103,10 @@ def load() -> Config:
         max_chats_per_operator=_int("ONTHAAL_MAX_CHATS_PER_OPERATOR", 2, minimum=1),
         reconnect_grace_seconds=_int("ONTHAAL_RECONNECT_GRACE_SECONDS", 120, minimum=5),
         max_message_chars=_int("ONTHAAL_MAX_MESSAGE_CHARS", 4000, minimum=1),
-        rate_conversations_per_hour=_int("ONTHAAL_RATE_CONVERSATIONS_PER_HOUR", 10, minimum=1),
+        rate_conversations_per_hour=_int("ONTHAAL_RATE_CONVERSATIONS_PER_HOUR", 30, minimum=1),
         rate_messages_per_minute=_int("ONTHAAL_RATE_MESSAGES_PER_MINUTE", 30, minimum=1),
         sweep_interval_seconds=_int("ONTHAAL_SWEEP_INTERVAL_SECONDS", 10, minimum=1),
-        quick_exit_url=_get("ONTHAAL_QUICK_EXIT_URL") or "https://www.google.be/search?q=weer",
+        quick_exit_url=_get("ONTHAAL_QUICK_EXIT_URL") or "https://www.google.be/",
         secure_cookies=_bool("ONTHAAL_SECURE_COOKIES", not debug),
         time_zone=_get("ONTHAAL_TIME_ZONE") or "Europe/Brussels",
     )

@@ -143,8 +143,10 @@ install_project() {
         return 0
     fi
     log "Installing Onthaal and its dependencies: pip install -e '$target' (this takes a minute the first time)."
-    # -q keeps the log short; pip still prints every error and warning.
-    (cd "$ONTHAAL_ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$target") ||
+    # -qq: errors only. Plain -q would also print a warning per package for
+    # every extra index in the machine's pip config that lacks it, burying
+    # anything useful; a failure still prints pip's full error.
+    (cd "$ONTHAAL_ROOT" && "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$target") ||
         die "pip install -e '$target' failed (see the messages above)."
     printf '%s\n' "$fp" >"$stamp"
     # A [test] install includes everything the plain install has.

@@ -146,13 +146,81 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def console(request: HttpRequest) -> HttpResponse:
-    """The operator console. Its live parts come over the websocket."""
+    """The operator console. Its live parts come over the websocket.
+
+    The page runs no inline script (CSP), so console.js gets its settings and
+    every text it shows from one JSON block built here, translated for the
+    request's language.
+    """
+    # Imported here only because this change is limited to this function;
+    # the module's imports are the better home.
+    from onthaal.chat.models import Audience, DeviceClass, EndReason, Gender, ReferralSource
+
+    strings = {
+        "connecting": _("Verbinden…"),
+        "connected": _("Verbonden"),
+        "reconnecting": _("Verbinding verbroken, opnieuw verbinden…"),
+        "signed_out": _("Je bent afgemeld. Meld je opnieuw aan om verder te werken."),
+        "error": _("Er liep iets mis. Probeer het opnieuw."),
+        "network_error": _("Geen verbinding met de server. Probeer het opnieuw."),
+        "pseudonym_saved": _("Pseudoniem bewaard."),
+        "availability_now": _("Je staat nu op %(state)s."),
+        "offline_hint": _("Je bent offline. Kies ‘beschikbaar’ om chats aan te nemen."),
+        "queue_none": _("Niemand wacht."),
+        "queue_one": _("1 bezoeker wacht."),
+        "queue_many": _("%(n)s bezoekers wachten."),
+        "waiting": _("wacht %(time)s"),
+        "age": _("%(age)s jaar"),
+        "unknown_audience": _("doelgroep onbekend"),
+        "unknown_age": _("leeftijd onbekend"),
+        "unknown_gender": _("gender onbekend"),
+        "found_via": _("gevonden via: %(source)s"),
+        "found_unknown": _("niet gezegd hoe de chat gevonden werd"),
+        "chat_title": _("Gesprek %(id)s"),
+        "chat_count": _("%(n)s van maximaal %(max)s chats"),
+        "chat_assigned": _("Nieuw gesprek %(id)s geopend."),
+        "active_since": _("Lopend sinds %(time)s."),
+        "ended_visitor": _("De bezoeker heeft het gesprek beëindigd."),
+        "ended_broke_off": _("De verbinding met de bezoeker is verbroken."),
+        "ended_operator": _("Je hebt het gesprek beëindigd."),
+        "ended_other": _("Het gesprek is afgelopen."),
+        "ended_todo": _("Registreer het gesprek onder ‘Te registreren’."),
+        "visitor": _("Bezoeker"),
+        "you": _("Jij"),
+        "typing": _("De bezoeker typt…"),
+        "sending": _("wordt verzonden…"),
+        "not_sent": _("niet verzonden"),
+        "sent": _("verzonden"),
+        "delivered": _("ontvangen"),
+        "read": _("gelezen"),
+        "todo_item": _("Gesprek %(id)s · %(summary)s · beëindigd om %(time)s"),
+        "registration_title": _("Registratie van gesprek %(id)s"),
+        "registration_saved": _("Registratie van gesprek %(id)s bewaard."),
+        "taxonomy_error": _("De thema's konden niet geladen worden."),
+    }
+    labels = {
+        "audience": dict(Audience.choices),
+        "gender": dict(Gender.choices),
+        "referral_source": dict(ReferralSource.choices),
+        "device_class": dict(DeviceClass.choices),
+        "availability": dict(Availability.choices),
+        "end_reason": dict(EndReason.choices),
+    }
     return render(
         request,
         "staff/console.html",
         {
             "max_message_chars": settings.ONTHAAL_MAX_MESSAGE_CHARS,
             "availability_choices": Availability.choices,
+            "console_config": {
+                "api_root": "/api/v1",
+                "ws_path": "/ws/v1/operator/",
+                "login_url": reverse("staff:login"),
+                "max_message_chars": settings.ONTHAAL_MAX_MESSAGE_CHARS,
+                "max_chats": settings.ONTHAAL_MAX_CHATS_PER_OPERATOR,
+                "strings": strings,
+                "labels": labels,
+            },
         },
     )
 

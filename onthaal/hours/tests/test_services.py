@@ -108,22 +108,22 @@ def test_generation_refuses_an_implausible_year() -> None:
 
 def test_command_generates_a_school_year() -> None:
     out = StringIO()
-    call_command("onthaal_calendar", "--year", "2031", stdout=out)
+    call_command("calendar", "--year", "2031", stdout=out)
     assert "Schooljaar 2031-2032: 7 periode(s) aangemaakt." in out.getvalue()
     out = StringIO()
-    call_command("onthaal_calendar", "--year", "2031", stdout=out)
+    call_command("calendar", "--year", "2031", stdout=out)
     assert "Schooljaar 2031-2032: 0 periode(s) aangemaakt." in out.getvalue()
 
 
 def test_command_without_year_covers_this_and_next_school_year() -> None:
     out = StringIO()
-    call_command("onthaal_calendar", stdout=out)
+    call_command("calendar", stdout=out)
     assert out.getvalue().count("Schooljaar ") == 2
 
 
 def test_command_rejects_an_implausible_year() -> None:
     with pytest.raises(CommandError):
-        call_command("onthaal_calendar", "--year", "1999", stdout=StringIO())
+        call_command("calendar", "--year", "1999", stdout=StringIO())
 
 
 def test_migration_seeded_the_default_weekly_hours() -> None:

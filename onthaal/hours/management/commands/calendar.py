@@ -1,4 +1,4 @@
-"""``manage.py onthaal_calendar [--year 2026]``: generate the default school calendar."""
+"""``onthaal calendar [--year 2026]``: generate the default school calendar."""
 
 from __future__ import annotations
 

@@ -1,0 +1,247 @@
+"""Fixtures shared by every app's tests.
+
+Data comes from the services (the same code paths the app uses) and from the
+factories below; tests talk to the app through the HTTP client, the websocket
+communicator and the CLI.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime, time
+from types import SimpleNamespace
+from typing import Any
+
+import factory
+import pytest
+from channels.layers import channel_layers
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from onthaal.chat import services as chat_services
+from onthaal.chat.models import Conversation
+from onthaal.hours.models import ExtraOpening
+from onthaal.hours.services import extra_opening_create
+from onthaal.staff.models import Availability, Discipline, Role, User
+from onthaal.staff.services import operator_create
+
+PASSWORD = "correct-horse-battery-staple"  # passes the password validators
+IPHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+FIREFOX_DESKTOP_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+)
+
+
+# --- isolation ------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """Rate limits live in the cache: every test starts with none counted."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """A new in-memory channel layer per test: group memberships and queues
+    (bound to the previous test's event loop) must not leak across tests."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def frozen_rate_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin the rate limiter's clock, so that a fixed window cannot roll over
+    in the middle of a test that counts hits."""
+    from onthaal import ratelimit
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+
+
+# --- opening hours -------------------------------------------------------------
+
+
+@pytest.fixture
+def chat_open(db: None) -> ExtraOpening:
+    """An extra opening today from 00:00 to 23:59 (Brussels), so the chat is open now.
+
+    (In the last minute before midnight the chat is closed: tests then fail
+    with chat_closed, which says why.)
+    """
+    return extra_opening_create(
+        date=timezone.localdate(), opens=time(0, 0), closes=time(23, 59), note="tests"
+    )
+
+
+# --- staff ---------------------------------------------------------------------
+
+_usernames = itertools.count(1)
+
+
+def make_staff(
+    *,
+    username: str | None = None,
+    pseudonym: str = "Lotte",
+    role: str = Role.OPERATOR,
+    availability: str = Availability.AVAILABLE,
+    discipline: str = Discipline.PSYCHO_PEDAGOGUE,
+    password: str = PASSWORD,
+) -> User:
+    """A staff account made by the service, then set to ``availability``."""
+    user = operator_create(
+        username=username or f"medewerker{next(_usernames)}",
+        password=password,
+        discipline=discipline,
+        role=role,
+        pseudonym=pseudonym,
+    )
+    if availability != user.availability:
+        user.availability = availability
+        user.save(update_fields=["availability"])
+    return user
+
+
+class StaffFactory(factory.Factory):
+    """``StaffFactory(pseudonym="Jan", role="coordinator")``: through ``operator_create``."""
+
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    pseudonym = factory.Sequence(lambda n: f"Medewerker {n}")
+    role = Role.OPERATOR
+    availability = Availability.AVAILABLE
+    discipline = Discipline.SOCIAL_WORKER
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
+        return make_staff(**kwargs)
+
+    _build = _create
+
+
+@pytest.fixture
+def staff_factory(db: None) -> type[StaffFactory]:
+    return StaffFactory
+
+
+@pytest.fixture
+def operator(db: None) -> User:
+    """An available operator with a pseudonym."""
+    return make_staff(username="lotte", pseudonym="Lotte")
+
+
+@pytest.fixture
+def other_operator(db: None) -> User:
+    return make_staff(username="jonas", pseudonym="Jonas")
+
+
+@pytest.fixture
+def coordinator(db: None) -> User:
+    return make_staff(username="coordinator", pseudonym="Coördinator", role=Role.COORDINATOR)
+
+
+def logged_in_client(user: User, *, enforce_csrf_checks: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=enforce_csrf_checks)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def operator_client(operator: User) -> Client:
+    return logged_in_client(operator)
+
+
+@pytest.fixture
+def other_operator_client(other_operator: User) -> Client:
+    return logged_in_client(other_operator)
+
+
+@pytest.fixture
+def coordinator_client(coordinator: User) -> Client:
+    return logged_in_client(coordinator)
+
+
+# --- conversations -------------------------------------------------------------
+
+MakeConversation = Callable[..., tuple[Conversation, str]]
+
+
+@pytest.fixture
+def make_conversation(db: None) -> MakeConversation:
+    """Open a conversation through the service; returns (conversation, token).
+
+    Needs the chat to be open at ``now`` (use ``chat_open``, or pass ``now=``
+    at an open time).
+    """
+
+    def make(
+        *,
+        audience: str = "pupil",
+        age: int | None = 15,
+        gender: str = "girl",
+        referral_source: str = "smartschool",
+        user_agent: str = FIREFOX_DESKTOP_UA,
+        language: str = "nl-be",
+        now: datetime | None = None,
+    ) -> tuple[Conversation, str]:
+        return chat_services.conversation_open(
+            intake=chat_services.Intake(
+                audience=audience, age=age, gender=gender, referral_source=referral_source
+            ),
+            user_agent=user_agent,
+            language=language,
+            now=now,
+        )
+
+    return make
+
+
+class VisitorClient:
+    """The visitor's side of the HTTP API, holding the token as a bearer."""
+
+    def __init__(self, token: str, conversation_id: int) -> None:
+        self.token = token
+        self.conversation_id = conversation_id
+        self.client = Client()
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": f"Bearer {self.token}"}
+
+    def get(self, path: str, **extra: Any) -> Any:
+        return self.client.get(path, **self.auth, **extra)
+
+    def post(self, path: str, data: Any = None, **extra: Any) -> Any:
+        body = json.dumps(data if data is not None else {})
+        return self.client.post(path, body, content_type="application/json", **self.auth, **extra)
+
+    def url(self, suffix: str = "") -> str:
+        return f"/api/v1/conversations/{self.conversation_id}{suffix}"
+
+
+@pytest.fixture
+def visitor_client() -> Callable[[str, int], VisitorClient]:
+    """``visitor_client(token, conversation_id)``: a client that sends the bearer token."""
+    return VisitorClient
+
+
+def post_json(client: Client, path: str, data: Any, **extra: Any) -> Any:
+    return client.post(path, json.dumps(data), content_type="application/json", **extra)
+
+
+def patch_json(client: Client, path: str, data: Any, **extra: Any) -> Any:
+    return client.patch(path, json.dumps(data), content_type="application/json", **extra)
+
+
+def put_json(client: Client, path: str, data: Any, **extra: Any) -> Any:
+    return client.put(path, json.dumps(data), content_type="application/json", **extra)
