@@ -8,7 +8,6 @@ communicator and the CLI.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, time
 from types import SimpleNamespace
@@ -29,10 +28,6 @@ from onthaal.staff.models import Availability, Discipline, Role, User
 from onthaal.staff.services import operator_create
 
 PASSWORD = "correct-horse-battery-staple"  # passes the password validators
-IPHONE_UA = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
 FIREFOX_DESKTOP_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 )
@@ -130,6 +125,12 @@ class StaffFactory(factory.Factory):
 
 
 @pytest.fixture
+def staff_password() -> str:
+    """The password every staff account made by these fixtures has."""
+    return PASSWORD
+
+
+@pytest.fixture
 def staff_factory(db: None) -> type[StaffFactory]:
     return StaffFactory
 
@@ -222,8 +223,13 @@ class VisitorClient:
         return self.client.get(path, **self.auth, **extra)
 
     def post(self, path: str, data: Any = None, **extra: Any) -> Any:
-        body = json.dumps(data if data is not None else {})
-        return self.client.post(path, body, content_type="application/json", **self.auth, **extra)
+        return self.client.post(
+            path,
+            data if data is not None else {},
+            content_type="application/json",
+            **self.auth,
+            **extra,
+        )
 
     def url(self, suffix: str = "") -> str:
         return f"/api/v1/conversations/{self.conversation_id}{suffix}"
@@ -233,15 +239,3 @@ class VisitorClient:
 def visitor_client() -> Callable[[str, int], VisitorClient]:
     """``visitor_client(token, conversation_id)``: a client that sends the bearer token."""
     return VisitorClient
-
-
-def post_json(client: Client, path: str, data: Any, **extra: Any) -> Any:
-    return client.post(path, json.dumps(data), content_type="application/json", **extra)
-
-
-def patch_json(client: Client, path: str, data: Any, **extra: Any) -> Any:
-    return client.patch(path, json.dumps(data), content_type="application/json", **extra)
-
-
-def put_json(client: Client, path: str, data: Any, **extra: Any) -> Any:
-    return client.put(path, json.dumps(data), content_type="application/json", **extra)
