@@ -30,7 +30,9 @@ api.add_router("", staff_router)
 api.add_router("", registration_router)
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, **extra: Any
+) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
 
 
@@ -46,7 +48,11 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, str] = {}
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in {"body", "payload", "intake", "query", "path"}]
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in {"body", "payload", "intake", "query", "path"}
+        ]
         fields[".".join(location) or "body"] = str(error.get("msg", ""))
     return _error(
         request,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+
 def _serve(argv: list[str]) -> int:
     import argparse
 

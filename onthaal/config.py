@@ -71,7 +71,7 @@ class Config:
     time_zone: str
 
 
-_DEV_SECRET = "onthaal-insecure-development-key-do-not-use-in-production"  # noqa: S105
+_DEV_SECRET = "onthaal-insecure-development-key-do-not-use-in-production"
 
 
 def load() -> Config:

@@ -118,7 +118,8 @@ TIME_ZONE = CONFIG.time_zone
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CONFIG.data_dir / "staticfiles"
-STATICFILES_DIRS: list[Path] = []
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve straight from the source folders: no collectstatic step for self-hosters.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

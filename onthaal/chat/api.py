@@ -163,7 +163,14 @@ def message_list(request: HttpRequest, conversation_id: int, after: int = 0) -> 
 @router.post(
     "/conversations/{conversation_id}/messages",
     auth=VISITOR_OR_STAFF,
-    response={200: dict[str, Any], 201: dict[str, Any], 400: Error, 404: Error, 409: Error, 429: Error},
+    response={
+        200: dict[str, Any],
+        201: dict[str, Any],
+        400: Error,
+        404: Error,
+        409: Error,
+        429: Error,
+    },
 )
 def message_send(
     request: HttpRequest, conversation_id: int, payload: MessageIn

@@ -84,7 +84,9 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self._error(
-                InvalidInput(_("Elk bericht is een JSON-object met een type."), code="invalid_frame")
+                InvalidInput(
+                    _("Elk bericht is een JSON-object met een type."), code="invalid_frame"
+                )
             )
             return
         name = self.handlers.get(content["type"])
@@ -193,7 +195,11 @@ class VisitorConsumer(_BaseConsumer):
             conversation=conversation, sender=Sender.VISITOR, body=body, client_id=client_id
         )
         await self.send_json(
-            {"type": "message.ack", "client_id": client_id, "message": events.message_frame(message)}
+            {
+                "type": "message.ack",
+                "client_id": client_id,
+                "message": events.message_frame(message),
+            }
         )
 
     async def on_typing(self, content: dict[str, Any]) -> None:
@@ -332,7 +338,11 @@ class OperatorConsumer(_BaseConsumer):
             client_id=client_id,
         )
         await self.send_json(
-            {"type": "message.ack", "client_id": client_id, "message": events.message_frame(message)}
+            {
+                "type": "message.ack",
+                "client_id": client_id,
+                "message": events.message_frame(message),
+            }
         )
 
     async def on_typing(self, content: dict[str, Any]) -> None:
@@ -417,7 +427,8 @@ def _operator_snapshot(user: User) -> dict[str, Any]:
         },
         "queue": selectors.queue_entries(),
         "conversations": [
-            _conversation_bundle(c, 0) for c in selectors.operator_active_conversations(operator=user)
+            _conversation_bundle(c, 0)
+            for c in selectors.operator_active_conversations(operator=user)
         ],
         "todo": [
             events.conversation_frame_for_staff(c) for c in selectors.operator_todo(operator=user)

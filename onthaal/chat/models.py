@@ -175,9 +175,7 @@ class Message(models.Model):
 class ConversationEvent(models.Model):
     """Append-only history of a conversation, read by statistics and audits."""
 
-    conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="events"
-    )
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(

@@ -136,7 +136,10 @@ def queue_state_for_visitor(*, conversation: Conversation) -> dict[str, Any] | N
     position = queue_position(conversation=conversation)
     if position is None:
         return None
-    return {"position": position, "estimated_wait_seconds": estimated_wait_seconds(position=position)}
+    return {
+        "position": position,
+        "estimated_wait_seconds": estimated_wait_seconds(position=position),
+    }
 
 
 def operator_active_conversations(*, operator: User) -> list[Conversation]:

@@ -181,9 +181,7 @@ def conversation_accept(
     if conversation_id is not None:
         candidates = list(queued.filter(pk=conversation_id).values_list("pk", flat=True))
         if not candidates:
-            raise Conflict(
-                _("Deze chat staat niet meer in de wachtrij."), code="not_in_queue"
-            )
+            raise Conflict(_("Deze chat staat niet meer in de wachtrij."), code="not_in_queue")
     else:
         candidates = list(queued.order_by("queued_at", "pk").values_list("pk", flat=True)[:20])
         if not candidates:
@@ -394,9 +392,7 @@ def conversation_rate(
         )
     current = Conversation.objects.get(pk=conversation.pk)
     if current.status != Status.ENDED or current.accepted_at is None:
-        raise Conflict(
-            _("Je kan een chat beoordelen zodra hij afgelopen is."), code="not_ratable"
-        )
+        raise Conflict(_("Je kan een chat beoordelen zodra hij afgelopen is."), code="not_ratable")
     updated = Conversation.objects.filter(pk=current.pk, rating__isnull=True).update(
         rating=rating, rating_comment=comment
     )

@@ -29,7 +29,9 @@ def _visitor_strings() -> dict[str, str]:
         "sent": _("verzonden"),
         "delivered": _("ontvangen"),
         "read": _("gelezen"),
-        "offline": _("Geen verbinding. Je berichten worden verstuurd zodra de verbinding terug is."),
+        "offline": _(
+            "Geen verbinding. Je berichten worden verstuurd zodra de verbinding terug is."
+        ),
         "reconnected": _("Weer verbonden."),
         "confirm_end": _("Wil je het gesprek echt beëindigen?"),
         "ended_by_operator": _("De medewerker heeft het gesprek beëindigd."),

@@ -13,7 +13,9 @@ from onthaal.registration.models import Domain, Registration, Result, Topic
 def taxonomy_tree() -> dict[str, Any]:
     """Active domains with their active topics, and the active results."""
     domains = Domain.objects.filter(is_active=True).prefetch_related(
-        Prefetch("topics", queryset=Topic.objects.filter(is_active=True).order_by("position", "name"))
+        Prefetch(
+            "topics", queryset=Topic.objects.filter(is_active=True).order_by("position", "name")
+        )
     )
     return {
         "domains": [

@@ -56,24 +56,18 @@ def registration_save(
             code="note_too_long",
         )
     if conversation.status != Status.ENDED or conversation.accepted_at is None:
-        raise Conflict(
-            _("Registreer een chat nadat hij afgelopen is."), code="not_registrable"
-        )
+        raise Conflict(_("Registreer een chat nadat hij afgelopen is."), code="not_registrable")
     if conversation.operator_id != operator.pk and not operator.is_coordinator:
         raise NotFound(_("Dit gesprek bestaat niet."))
     if not topic_ids and not result_ids:
-        raise InvalidInput(
-            _("Kies minstens één thema of resultaat."), code="registration_empty"
-        )
+        raise InvalidInput(_("Kies minstens één thema of resultaat."), code="registration_empty")
     existing = Registration.objects.filter(conversation=conversation).first()
     kept_topics = set(existing.topics.values_list("pk", flat=True)) if existing else set()
     kept_results = set(existing.results.values_list("pk", flat=True)) if existing else set()
     topics = list(Topic.objects.filter(pk__in=topic_ids))
     results = list(Result.objects.filter(pk__in=result_ids))
     bad_topics = set(topic_ids) - {t.pk for t in topics if t.is_active or t.pk in kept_topics}
-    bad_results = set(result_ids) - {
-        r.pk for r in results if r.is_active or r.pk in kept_results
-    }
+    bad_results = set(result_ids) - {r.pk for r in results if r.is_active or r.pk in kept_results}
     if bad_topics or bad_results:
         raise InvalidInput(
             _("Onbekend thema of resultaat."),

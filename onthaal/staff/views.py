@@ -86,7 +86,10 @@ def login_password(request: HttpRequest) -> HttpResponse:
         username = form.cleaned_data["username"]
         try:
             rate_limit_hit(
-                scope="login", key=username.lower(), limit=MAX_ATTEMPTS, window_seconds=ATTEMPT_WINDOW
+                scope="login",
+                key=username.lower(),
+                limit=MAX_ATTEMPTS,
+                window_seconds=ATTEMPT_WINDOW,
             )
         except RateLimited:
             error = _("Te veel pogingen. Wacht enkele minuten en probeer opnieuw.")

@@ -138,7 +138,9 @@ def chat_closed(server: Server) -> Iterator[None]:
         "d = timezone.localdate(); Closure.objects.get_or_create(name='e2e', start=d, end=d)"
     )
     yield
-    server.shell("from onthaal.hours.models import Closure; Closure.objects.filter(name='e2e').delete()")
+    server.shell(
+        "from onthaal.hours.models import Closure; Closure.objects.filter(name='e2e').delete()"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from typing import Any
 import pyotp
 
 _counter = itertools.count(1)
-PASSWORD = "Een-lang-wachtwoord-42"  # noqa: S105
+PASSWORD = "Een-lang-wachtwoord-42"
 
 
 def create_operator(server: Any, *, pseudonym: str) -> str:

@@ -3,6 +3,7 @@ from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
+
 def test_probe(chat_open, make_conversation, visitor_client, operator_client, operator):
     conv, token = make_conversation()
     v = visitor_client(token, conv.pk)
@@ -11,7 +12,9 @@ def test_probe(chat_open, make_conversation, visitor_client, operator_client, op
     print("malformed", r.status_code, r.content)
     r = c.post("/api/v1/conversations", "[]", content_type="application/json")
     print("list body", r.status_code, r.content)
-    r = c.post("/api/v1/conversations", {"age": "abc", "audience": 5}, content_type="application/json")
+    r = c.post(
+        "/api/v1/conversations", {"age": "abc", "audience": 5}, content_type="application/json"
+    )
     print("age abc", r.status_code, r.content)
     r = v.get("/api/v1/conversations/99999999999999999999999")
     print("huge", r.status_code, r.content)
@@ -29,7 +32,7 @@ def test_probe(chat_open, make_conversation, visitor_client, operator_client, op
     print("rating x", r.status_code, r.content)
     r = v.post(v.url("/rating"), {"rating": 6})
     print("rating 6", r.status_code, r.content)
-    r = v.post(v.url("/messages"), {"client_id": "a", "body": "x"*4001})
+    r = v.post(v.url("/messages"), {"client_id": "a", "body": "x" * 4001})
     print("long", r.status_code, r.content[:300])
     r = operator_client.patch("/api/v1/operator/me", "{bad", content_type="application/json")
     print("patch bad", r.status_code, r.content[:300])
@@ -39,6 +42,7 @@ def test_probe(chat_open, make_conversation, visitor_client, operator_client, op
     print("status", r.status_code, r.content[:300])
     from onthaal.chat import services
     from onthaal.chat.models import Sender
+
     try:
         services.conversation_receipt(conversation=conv, side=Sender.VISITOR, read_id=2**70)
     except Exception as e:

@@ -364,9 +364,8 @@ function buildQueueItem(entry) {
   who.id = `queue-who-${entry.id}`;
   const details = el("p", "queue-details", intakeDetails(entry));
   const wait = el("p", "queue-wait");
-  const accept = el("button", "queue-accept", config.strings.accept ?? ui.takeNext.dataset.accept);
+  const accept = el("button", "queue-accept", ui.queueList.dataset.acceptLabel);
   accept.type = "button";
-  accept.textContent = ui.queueList.dataset.acceptLabel;
   accept.setAttribute("aria-describedby", who.id);
   accept.addEventListener("click", () => takeChat(`/conversations/${entry.id}/accept`));
   li.append(who, details, wait, accept);
@@ -465,7 +464,7 @@ function createPane(rec) {
   wirePane(rec);
   ui.panes.append(pane);
   visibility.observe(rec.ui.messages);
-  scrollToEnd(rec, true);
+  scrollToEnd(rec);
   if (state.focusNext === rec.id) {
     state.focusNext = null;
     rec.ui.input.focus();
@@ -763,7 +762,9 @@ function addTodo(conversation) {
 }
 
 function renderTodo() {
-  const hadFocus = ui.todoList.contains(document.activeElement);
+  const focused = ui.todoList.contains(document.activeElement)
+    ? document.activeElement.closest("[data-todo-id]").dataset.todoId
+    : null;
   ui.todoList.replaceChildren();
   const items = [...state.todo.values()].sort((a, b) => (a.ended_at ?? "").localeCompare(b.ended_at ?? ""));
   for (const c of items) {
@@ -780,7 +781,10 @@ function renderTodo() {
     ui.todoList.append(li);
   }
   ui.todoEmpty.hidden = items.length > 0;
-  if (hadFocus) (ui.todoList.querySelector(".todo-open") ?? ui.todoTitle).focus();
+  if (focused !== null) {
+    const again = ui.todoList.querySelector(`[data-todo-id="${focused}"] .todo-open`);
+    (again ?? ui.todoList.querySelector(".todo-open") ?? ui.todoTitle).focus();
+  }
 }
 
 function buildChoice(name, item) {
