@@ -16,7 +16,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from dateutil.easter import easter  # python-dateutil is a dependency of `holidays`
+from dateutil.easter import easter
 
 # The helpline's hours are Belgian wall-clock times, whatever the server's
 # TIME_ZONE: a visitor in Flanders reads "open until 21:00" in local time.

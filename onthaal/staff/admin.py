@@ -5,7 +5,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from onthaal.staff.models import User
+from onthaal.staff.models import Role, User
+from onthaal.staff.services import operator_role_apply
 
 
 @admin.register(User)
@@ -21,6 +22,16 @@ class UserAdmin(DjangoUserAdmin):
         *(DjangoUserAdmin.add_fieldsets or ()),
         (_("Onthaal"), {"fields": ("pseudonym", "discipline", "role")}),
     )
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "role" and not request.user.is_superuser:
+            # Only an administrator can make someone an administrator.
+            kwargs["choices"] = [c for c in Role.choices if c[0] != Role.ADMINISTRATOR]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        operator_role_apply(user=obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))

@@ -53,8 +53,7 @@ def operator_create(
 ) -> User:
     """Create a staff account. The TOTP second factor is enrolled at first login.
 
-    Coordinators and administrators may use the admin; administrators are
-    superusers.
+    See :func:`operator_role_apply` for what each role may do in the admin.
     """
     errors: dict[str, str] = {}
     username = (username or "").strip()
@@ -86,12 +85,25 @@ def operator_create(
         discipline=discipline,
         role=role,
         pseudonym=pseudonym.strip(),
-        is_staff=role in {Role.COORDINATOR, Role.ADMINISTRATOR},
-        is_superuser=role == Role.ADMINISTRATOR,
     )
-    if role == Role.COORDINATOR:
-        user.groups.add(coordinator_group_ensure())
+    operator_role_apply(user=user)
     logger.info("staff account %s created (role %s)", user.pk, role)
+    return user
+
+
+@transaction.atomic
+def operator_role_apply(*, user: User) -> User:
+    """Give the account the admin rights of its role: coordinators and
+    administrators may use the admin; administrators are superusers;
+    coordinators get the coordinators' permissions."""
+    user.is_staff = user.role in {Role.COORDINATOR, Role.ADMINISTRATOR}
+    user.is_superuser = user.role == Role.ADMINISTRATOR
+    user.save(update_fields=["is_staff", "is_superuser"])
+    group = coordinator_group_ensure()
+    if user.role == Role.COORDINATOR:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
     return user
 
 

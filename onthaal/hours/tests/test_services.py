@@ -167,3 +167,14 @@ def test_database_enforces_the_rules_too() -> None:
         ExtraOpening.objects.create(date=date(2026, 10, 8), opens=time(18), closes=time(17))
     with pytest.raises(IntegrityError), transaction.atomic():
         WeeklyHours.objects.create(kind="school_day", weekday=0, opens=time(9), closes=time(10))
+
+
+def test_calendar_2025_2026_matches_the_published_flemish_calendar() -> None:
+    """The dates Flemish schools published for 2025–26 (traditional calendar)."""
+    from onthaal.hours import calendar_rules as rules
+
+    assert rules.autumn_holiday(2025) == (date(2025, 10, 27), date(2025, 11, 2))
+    assert rules.christmas_holiday(2025) == (date(2025, 12, 22), date(2026, 1, 4))
+    assert rules.carnival_holiday(2025) == (date(2026, 2, 16), date(2026, 2, 22))
+    assert rules.easter_holiday(2025) == (date(2026, 4, 6), date(2026, 4, 19))
+    assert rules.summer_holiday(2025) == (date(2026, 7, 1), date(2026, 8, 31))
