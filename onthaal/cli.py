@@ -62,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onthaal.settings")
     from onthaal.config import ConfigError
 
+
     try:
+        from onthaal import config
+
+        # A fresh data directory (ONTHAAL_DATA_DIR) is created on first use.
+        config.load().data_dir.mkdir(parents=True, exist_ok=True)
         if argv and argv[0] == "serve":
             return _serve(argv[1:])
         from django.core.management import execute_from_command_line

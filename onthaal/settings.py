@@ -130,7 +130,9 @@ CSRF_COOKIE_SECURE = CONFIG.secure_cookies
 SESSION_COOKIE_AGE = 12 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin: no referrer leaves the site, yet form POSTs keep their Origin
+# (with no-referrer, browsers send "Origin: null" and CSRF checks fail).
+SECURE_REFERRER_POLICY = "same-origin"
 # Pages load only their own scripts and styles; no inline script runs, so HTML
 # that slipped into a message could not execute even if escaping failed.
 SECURE_CSP = {

@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from onthaal.chat.models import Audience, DeviceClass, Gender, ReferralSource
 from onthaal.errors import RateLimited
 from onthaal.ratelimit import rate_limit_hit
 from onthaal.staff import services
@@ -155,10 +156,6 @@ def console(request: HttpRequest) -> HttpResponse:
     every text it shows from one JSON block built here, translated for the
     request's language.
     """
-    # Imported here only because this change is limited to this function;
-    # the module's imports are the better home.
-    from onthaal.chat.models import Audience, DeviceClass, EndReason, Gender, ReferralSource
-
     strings = {
         "connecting": _("Verbinden…"),
         "connected": _("Verbonden"),
@@ -199,7 +196,6 @@ def console(request: HttpRequest) -> HttpResponse:
         "todo_item": _("Gesprek %(id)s · %(summary)s · beëindigd om %(time)s"),
         "registration_title": _("Registratie van gesprek %(id)s"),
         "registration_saved": _("Registratie van gesprek %(id)s bewaard."),
-        "taxonomy_error": _("De thema's konden niet geladen worden."),
     }
     labels = {
         "audience": dict(Audience.choices),
@@ -207,7 +203,6 @@ def console(request: HttpRequest) -> HttpResponse:
         "referral_source": dict(ReferralSource.choices),
         "device_class": dict(DeviceClass.choices),
         "availability": dict(Availability.choices),
-        "end_reason": dict(EndReason.choices),
     }
     return render(
         request,

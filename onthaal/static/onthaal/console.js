@@ -12,7 +12,7 @@ const PONG_TIMEOUT_MS = 10000;
 const TYPING_IDLE_MS = 3000;
 const TYPING_REPEAT_MS = 4000;
 const VISITOR_TYPING_TIMEOUT_MS = 10000;
-const MAX_BACKOFF_MS = 30000;
+const MAX_BACKOFF_MS = 15000;
 
 /** A translated string; "%(name)s" placeholders as in Django's gettext. */
 function t(key, params = {}) {
@@ -78,7 +78,6 @@ const state = {
   registered: new Set(),
   taxonomy: null,
   registering: null,
-  focusNext: null,
   unread: 0,
 };
 
@@ -87,6 +86,7 @@ const state = {
 const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "nl-BE", {
   hour: "2-digit",
   minute: "2-digit",
+  hourCycle: "h23",
   timeZone: "Europe/Brussels",
 });
 const formatTime = (iso) => (iso ? timeFormat.format(new Date(iso)) : "");
@@ -226,7 +226,7 @@ function connect() {
 function scheduleReconnect() {
   if (state.signedOut || state.retryTimer) return;
   setConnection("reconnecting");
-  const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** state.retry) * (0.75 + Math.random() * 0.5);
+  const delay = Math.min(MAX_BACKOFF_MS, 1000 * 1.6 ** state.retry) * (0.75 + Math.random() * 0.5);
   state.retry += 1;
   state.retryTimer = window.setTimeout(connect, delay);
 }
@@ -384,8 +384,8 @@ function tickQueue() {
 async function takeChat(path) {
   const result = await attempt(() => api("POST", path));
   if (!result) return;
-  state.focusNext = result.conversation.id;
   applyConversation({ conversation: result.conversation });
+  state.convs.get(result.conversation.id)?.ui?.input.focus();
 }
 
 ui.takeNext.addEventListener("click", () => takeChat("/queue/take"));
@@ -396,21 +396,11 @@ function record(id) {
   let rec = state.convs.get(id);
   if (!rec) {
     rec = {
-      id,
-      conv: null,
-      pane: null,
-      messages: new Map(), // id -> message frame
-      pending: new Map(), // client_id -> { body, node, failed }
-      lastSeenId: 0,
-      lastVisitorId: 0,
-      deliveredSent: 0,
-      readSent: 0,
-      receipts: null,
-      visible: false,
-      typingActive: false,
-      typingSentAt: 0,
-      typingIdle: null,
-      visitorTyping: null,
+      id, conv: null, pane: null, ui: null, receipts: null, visible: false,
+      messages: new Map(), // message id -> message frame
+      pending: new Map(), // client_id -> { body, node, failed }: not yet acknowledged
+      lastSeenId: 0, lastVisitorId: 0, deliveredSent: 0, readSent: 0,
+      typingActive: false, typingSentAt: 0, typingIdle: null, visitorTyping: null,
     };
     state.convs.set(id, rec);
   }
@@ -452,8 +442,8 @@ function createPane(rec) {
     intake: q(".intake"),
     messages: q(".messages"),
     typing: q(".typing-indicator"),
+    composer: q(".composer"),
     input: q(".composer-input"),
-    sendButton: q(".composer-send"),
     endButton: q(".end-chat"),
     endConfirm: q(".end-confirm"),
     registerNow: q(".register-now"),
@@ -465,18 +455,13 @@ function createPane(rec) {
   ui.panes.append(pane);
   visibility.observe(rec.ui.messages);
   scrollToEnd(rec);
-  if (state.focusNext === rec.id) {
-    state.focusNext = null;
-    rec.ui.input.focus();
-  } else {
-    announce(t("chat_assigned", { id: rec.id }));
-  }
+  announce(t("chat_assigned", { id: rec.id }));
   renderChatCount();
 }
 
 function wirePane(rec) {
   const { input } = rec.ui;
-  rec.pane.querySelector(".composer").addEventListener("submit", (event) => {
+  rec.ui.composer.addEventListener("submit", (event) => {
     event.preventDefault();
     sendMessage(rec);
   });
@@ -502,7 +487,6 @@ function wirePane(rec) {
     stopTyping(rec);
     const result = await attempt(() => api("POST", `/conversations/${rec.id}/end`));
     if (result) applyConversation({ conversation: result.conversation });
-    if (result) rec.ui.registerNow.focus();
   });
   rec.ui.registerNow.addEventListener("click", () => openRegistration(rec.id));
   rec.ui.closePane.addEventListener("click", () => {
@@ -528,8 +512,13 @@ function updatePane(rec) {
     rec.ui.status.textContent = t(reason) + todo;
     setVisitorTyping(rec, false);
   }
+  // Focus in what is about to disappear goes to the next step instead.
+  const active = document.activeElement;
+  if (ended && (rec.ui.composer.contains(active) || rec.ui.endConfirm.contains(active))) {
+    window.setTimeout(() => rec.ui.registerNow.focus());
+  }
   rec.ui.input.disabled = ended;
-  rec.ui.sendButton.disabled = ended;
+  rec.ui.composer.hidden = ended;
   rec.ui.endButton.hidden = ended || !rec.ui.endConfirm.hidden;
   if (ended) rec.ui.endConfirm.hidden = true;
   rec.ui.registerNow.hidden = !ended || state.registered.has(c.id);
@@ -557,16 +546,18 @@ function renderChatCount() {
 
 // ---------------------------------------------------------------- messages
 
+function timeElement(iso) {
+  const time = el("time", "", formatTime(iso));
+  time.dateTime = iso;
+  return time;
+}
+
 function buildMessage(message) {
   const node = el("div", `message from-${message.sender}`);
   if (message.id) node.dataset.messageId = String(message.id);
   const meta = el("p", "message-meta");
   meta.append(el("span", "message-who", message.sender === "visitor" ? t("visitor") : t("you")));
-  if (message.created_at) {
-    const time = el("time", "", formatTime(message.created_at));
-    time.dateTime = message.created_at;
-    meta.append(" ", time);
-  }
+  if (message.created_at) meta.append(" ", timeElement(message.created_at));
   node.append(meta, el("p", "message-body", message.body));
   if (message.sender === "operator") node.append(el("p", "receipt"));
   return node;
@@ -585,10 +576,7 @@ function addMessage(message) {
     rec.pending.delete(message.client_id);
     pending.node.dataset.messageId = String(message.id);
     pending.node.classList.remove("pending", "failed");
-    const meta = pending.node.querySelector(".message-meta");
-    const time = el("time", "", formatTime(message.created_at));
-    time.dateTime = message.created_at;
-    meta.append(" ", time);
+    pending.node.querySelector(".message-meta").append(" ", timeElement(message.created_at));
     const previous = pending.node.previousElementSibling;
     if (previous?.dataset.messageId && Number(previous.dataset.messageId) > message.id) {
       insertSorted(rec, pending.node, message.id);
