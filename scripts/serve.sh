@@ -24,25 +24,7 @@ fi
 ensure_venv
 install_project ""
 
-if (cd / && "$VENV/bin/python" -c 'import onthaal.cli') >/dev/null 2>&1; then
-    "$VENV/bin/onthaal" migrate
-    # exec: the server becomes this process, so Ctrl-C and signals from a
-    # process supervisor reach it directly.
-    exec "$VENV/bin/onthaal" serve "$@"
-fi
-
-# Fallback for a tree without the CLI module: do the same with Django and
-# uvicorn directly.
-log "Note: onthaal.cli is missing; starting with django-admin and uvicorn instead."
-export DJANGO_SETTINGS_MODULE=onthaal.settings
-"$VENV/bin/python" -m django migrate --noinput
-cat <<'EOF'
-
-Onthaal is starting.
-  Visitors:  http://127.0.0.1:8000/
-  Operators: http://127.0.0.1:8000/medewerker/
-Create a first operator account with:
-  DJANGO_SETTINGS_MODULE=onthaal.settings .venv/bin/python -m django createsuperuser
-
-EOF
-exec "$VENV/bin/python" -m uvicorn onthaal.asgi:application --host 127.0.0.1 --port 8000 "$@"
+"$VENV/bin/onthaal" migrate
+# exec: the server becomes this process, so Ctrl-C and signals from a
+# process supervisor reach it directly.
+exec "$VENV/bin/onthaal" serve "$@"
