@@ -122,10 +122,12 @@ def test_visitor_and_operator_full_chat(
     visitor.click("#end-chat")
     expect(visitor.locator("#view-rating")).to_be_visible()
     assert visitor.locator("#messages li").count() == 0
+    assert run_axe(visitor, axe_source) == []
     visitor.check("input[name=rating][value='4']")
     visitor.fill("#rating-comment", "Dank je")
     visitor.click("#rating-submit")
     expect(visitor.locator("#view-thanks")).to_be_visible()
+    assert run_axe(visitor, axe_source) == []
     storage = visitor.evaluate("JSON.stringify(Object.assign({}, sessionStorage, localStorage))")
     assert storage == "{}"
 
