@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import HttpBearer, django_auth
 
 from onthaal.chat import events, selectors, services
@@ -110,7 +110,7 @@ def chat_status(request: HttpRequest) -> dict[str, Any]:
 @router.post(
     "/conversations", auth=None, response={201: OpenedOut, 400: Error, 409: Error, 429: Error}
 )
-def conversation_open(request: HttpRequest, intake: IntakeIn) -> tuple[int, dict[str, Any]]:
+def conversation_open(request: HttpRequest, intake: IntakeIn) -> Status[dict[str, Any]]:
     """Answer the intake and join the queue. Every intake answer may be skipped."""
     rate_limit_hit(
         scope="conversation_open",
@@ -129,12 +129,15 @@ def conversation_open(request: HttpRequest, intake: IntakeIn) -> tuple[int, dict
         touch=intake.touch,
         language=get_language() or settings.LANGUAGE_CODE,
     )
-    return 201, {
-        "id": conversation.pk,
-        "token": token,
-        "conversation": events.conversation_frame_for_visitor(conversation),
-        "queue": selectors.queue_state_for_visitor(conversation=conversation),
-    }
+    return Status(
+        201,
+        {
+            "id": conversation.pk,
+            "token": token,
+            "conversation": events.conversation_frame_for_visitor(conversation),
+            "queue": selectors.queue_state_for_visitor(conversation=conversation),
+        },
+    )
 
 
 @router.get("/conversations/{conversation_id}", auth=VISITOR_OR_STAFF)
@@ -174,7 +177,7 @@ def message_list(request: HttpRequest, conversation_id: int, after: int = 0) -> 
 )
 def message_send(
     request: HttpRequest, conversation_id: int, payload: MessageIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Send a message. Resending the same ``client_id`` stores nothing new and
     answers 200 with the stored message (201 when it is new)."""
     conversation = _conversation(request, conversation_id)
@@ -192,7 +195,7 @@ def message_send(
         body=payload.body,
         client_id=payload.client_id,
     )
-    return (201 if created else 200), {"message": events.message_frame(message)}
+    return Status(201 if created else 200, {"message": events.message_frame(message)})
 
 
 @router.post("/conversations/{conversation_id}/end", auth=VISITOR_OR_STAFF)

@@ -36,7 +36,7 @@ def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> 
     value = content.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
         raise InvalidInput(
             _("Het veld %(name)s moet een positief geheel getal zijn.") % {"name": name},
             code="invalid_frame",

@@ -113,7 +113,12 @@ def estimated_wait_seconds(*, position: int, now: datetime | None = None) -> int
     if operators == 0:
         return None
     slots = operators * settings.ONTHAAL_MAX_CHATS_PER_OPERATOR
-    busy = Conversation.objects.filter(status=Status.ACTIVE).count()
+    # Only the chats of available operators occupy the slots counted above.
+    busy = Conversation.objects.filter(
+        status=Status.ACTIVE,
+        operator__availability=Availability.AVAILABLE,
+        operator__is_active=True,
+    ).count()
     free = max(0, slots - busy)
     if position <= free:
         return 0

@@ -45,6 +45,7 @@ from onthaal.chat.models import (
 from onthaal.errors import Conflict, InvalidInput, PermissionDenied
 from onthaal.hours.selectors import opening_status
 from onthaal.staff.models import Availability, User
+from onthaal.text import text_check
 
 logger = logging.getLogger("onthaal.chat")
 
@@ -247,6 +248,7 @@ def conversation_end(
 def _validate_body(body: str) -> str:
     if not isinstance(body, str):
         raise InvalidInput(_("Een bericht is tekst."), code="invalid_message")
+    text_check(body, field="body")
     stripped = body.strip()
     if not stripped:
         raise InvalidInput(_("Een leeg bericht kan niet verstuurd worden."), code="empty_message")
@@ -350,7 +352,7 @@ def conversation_receipt(
         for field, value in zip(fields, (delivered_id, read_id), strict=True):
             if value is None:
                 continue
-            if not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
                 raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
             changed |= bool(
                 Conversation.objects.filter(pk=conversation.pk)
@@ -384,7 +386,7 @@ def conversation_rate(
     now = now or timezone.now()
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput(_("Geef 1 tot 5 sterren."), code="invalid_rating", fields={"rating": ""})
-    comment = (comment or "").strip()
+    comment = text_check((comment or "").strip(), field="comment")
     if len(comment) > MAX_COMMENT_CHARS:
         raise InvalidInput(
             _("Je reactie mag hoogstens %(n)s tekens lang zijn.") % {"n": MAX_COMMENT_CHARS},

@@ -12,6 +12,7 @@ from onthaal.chat.models import Conversation, ConversationEvent, EventKind, Stat
 from onthaal.errors import Conflict, InvalidInput, NotFound
 from onthaal.registration.models import Registration, Result, Topic
 from onthaal.staff.models import User
+from onthaal.text import text_check
 
 MAX_NOTE_CHARS = 2000
 
@@ -49,7 +50,7 @@ def registration_save(
     result_ids = _ids(result_ids, "result_ids")
     if not isinstance(prank_suspected, bool):
         raise InvalidInput(_("Kies ja of nee."), code="invalid", fields={"prank_suspected": ""})
-    note = (note or "").strip()
+    note = text_check((note or "").strip(), field="note")
     if len(note) > MAX_NOTE_CHARS:
         raise InvalidInput(
             _("De notitie mag hoogstens %(n)s tekens lang zijn.") % {"n": MAX_NOTE_CHARS},
@@ -64,9 +65,11 @@ def registration_save(
     existing = Registration.objects.filter(conversation=conversation).first()
     kept_topics = set(existing.topics.values_list("pk", flat=True)) if existing else set()
     kept_results = set(existing.results.values_list("pk", flat=True)) if existing else set()
-    topics = list(Topic.objects.filter(pk__in=topic_ids))
+    topics = list(Topic.objects.select_related("domain").filter(pk__in=topic_ids))
     results = list(Result.objects.filter(pk__in=result_ids))
-    bad_topics = set(topic_ids) - {t.pk for t in topics if t.is_active or t.pk in kept_topics}
+    bad_topics = set(topic_ids) - {
+        t.pk for t in topics if (t.is_active and t.domain.is_active) or t.pk in kept_topics
+    }
     bad_results = set(result_ids) - {r.pk for r in results if r.is_active or r.pk in kept_results}
     if bad_topics or bad_results:
         raise InvalidInput(

@@ -17,6 +17,7 @@ from onthaal.broadcast import broadcast_on_commit
 from onthaal.chat.events import QUEUE_GROUP
 from onthaal.errors import Conflict, InvalidInput
 from onthaal.staff.models import Availability, Discipline, Role, User
+from onthaal.text import text_check
 
 logger = logging.getLogger("onthaal.staff")
 
@@ -120,6 +121,7 @@ def operator_update(
             raise InvalidInput(
                 _("Een pseudoniem mag niet leeg zijn."), fields={"pseudonym": "required"}
             )
+        text_check(pseudonym, field="pseudonym")
         if len(pseudonym.strip()) > MAX_PSEUDONYM_CHARS:
             raise InvalidInput(
                 _("Een pseudoniem heeft hoogstens 40 tekens."), fields={"pseudonym": "too long"}
