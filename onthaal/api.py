@@ -15,6 +15,7 @@ from onthaal.chat.api import router as chat_router
 from onthaal.errors import ServiceError
 from onthaal.registration.api import router as registration_router
 from onthaal.staff.api import router as staff_router
+from onthaal.stats.api import router as stats_router
 
 api = NinjaAPI(
     title="Onthaal API",
@@ -28,6 +29,7 @@ api = NinjaAPI(
 api.add_router("", chat_router)
 api.add_router("", staff_router)
 api.add_router("", registration_router)
+api.add_router("/stats", stats_router)
 
 
 def _error(

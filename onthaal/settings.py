@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "onthaal.hours",
     "onthaal.chat",
     "onthaal.registration",
+    "onthaal.stats",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", chat_views.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("medewerker/", include("onthaal.staff.urls")),
+    path("cijfers/", include("onthaal.stats.urls")),
     path("beheer/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -68,6 +68,12 @@ class DeviceClass(models.TextChoices):
     DESKTOP = "desktop", _("computer")
 
 
+class Origin(models.TextChoices):
+    LIVE = "live", _("live")
+    IMPORTED = "imported", _("geïmporteerd")
+    DEMO = "demo", _("demo")
+
+
 class Sender(models.TextChoices):
     VISITOR = "visitor", _("bezoeker")
     OPERATOR = "operator", _("chatmedewerker")
@@ -83,6 +89,11 @@ class EventKind(models.TextChoices):
 
 class Conversation(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.CHAT)
+    # Where the row came from: a live chat here, an import of history from an
+    # earlier tool (with that tool's id, so a re-import adds nothing), or
+    # generated demo data (removable in one command).
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.LIVE)
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
 
