@@ -27,7 +27,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ONTHAAL_ROOT"
 
 BACKENDS="${ONTHAAL_TEST_BACKENDS:-sqlite postgres}"
-DEBIAN_PACKAGES=(chromium postgresql redis-server fonts-dejavu-core)
+# libpango: WeasyPrint renders the annual report (PDF) with it.
+DEBIAN_PACKAGES=(chromium postgresql redis-server fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
 PG_PORT_FIRST=54329
 REDIS_PORT_FIRST=63799
 PG_ROLE=onthaal
