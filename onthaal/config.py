@@ -69,6 +69,7 @@ class Config:
     quick_exit_url: str
     secure_cookies: bool
     time_zone: str
+    transcript_retention_days: int
 
 
 _DEV_SECRET = "onthaal-insecure-development-key-do-not-use-in-production"
@@ -109,4 +110,5 @@ def load() -> Config:
         quick_exit_url=_get("ONTHAAL_QUICK_EXIT_URL") or "https://www.google.be/",
         secure_cookies=_bool("ONTHAAL_SECURE_COOKIES", not debug),
         time_zone=_get("ONTHAAL_TIME_ZONE") or "Europe/Brussels",
+        transcript_retention_days=_int("ONTHAAL_TRANSCRIPT_RETENTION_DAYS", 30, minimum=1),
     )

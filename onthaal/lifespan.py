@@ -23,14 +23,25 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+PURGE_INTERVAL_SECONDS = 3600
+
+
 async def sweep_forever(interval: float) -> None:
+    """End abandoned conversations every ``interval`` seconds, and purge
+    transcripts past their retention period once an hour."""
+    from onthaal.chat.retention import transcripts_purge
     from onthaal.chat.services import conversations_sweep
 
+    loop = asyncio.get_running_loop()
+    next_purge = loop.time()
     while True:
         try:
             ended = await database_sync_to_async(conversations_sweep)()
             if ended:
                 logger.info("sweeper ended %s conversations", ended)
+            if loop.time() >= next_purge:
+                next_purge = loop.time() + PURGE_INTERVAL_SECONDS
+                await database_sync_to_async(transcripts_purge)()
         except Exception:
             logger.exception("sweep failed; trying again next round")
         await asyncio.sleep(interval)

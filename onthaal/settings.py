@@ -155,6 +155,7 @@ ONTHAAL_RATE_CONVERSATIONS_PER_HOUR = CONFIG.rate_conversations_per_hour
 ONTHAAL_RATE_MESSAGES_PER_MINUTE = CONFIG.rate_messages_per_minute
 ONTHAAL_SWEEP_INTERVAL_SECONDS = CONFIG.sweep_interval_seconds
 ONTHAAL_QUICK_EXIT_URL = CONFIG.quick_exit_url
+ONTHAAL_TRANSCRIPT_RETENTION_DAYS = CONFIG.transcript_retention_days
 
 # No IP addresses in logs: Onthaal logs only its own events, and the server's
 # access log is switched off (see onthaal.cli serve).

@@ -11,6 +11,7 @@ admin.site.login = staff_views.admin_login_redirect  # type: ignore[method-assig
 
 urlpatterns = [
     path("", chat_views.visitor_page, name="visitor"),
+    path("privacy/", chat_views.privacy_page, name="privacy"),
     path("healthz", chat_views.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("medewerker/", include("onthaal.staff.urls")),

@@ -85,6 +85,7 @@ class EventKind(models.TextChoices):
     ENDED = "ended", _("beëindigd")
     RATED = "rated", _("beoordeeld")
     REGISTERED = "registered", _("geregistreerd")
+    PURGED = "purged", _("transcript gewist")
 
 
 class Conversation(models.Model):

@@ -72,6 +72,19 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def privacy_page(request: HttpRequest) -> HttpResponse:
+    """What is kept about a visitor, in plain Dutch words."""
+    return render(
+        request,
+        "chat/privacy.html",
+        {
+            "retention_days": settings.ONTHAAL_TRANSCRIPT_RETENTION_DAYS,
+            "quick_exit_url": settings.ONTHAAL_QUICK_EXIT_URL,
+        },
+    )
+
+
+@require_GET
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
     """200 when the app and its database answer; 503 otherwise."""

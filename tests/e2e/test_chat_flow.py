@@ -200,7 +200,7 @@ def test_visitor_page_fits_360px_and_weighs_under_100kb(
                 .map(e => e.href || e.src)"""
     )
     own = [u for u in urls if u.startswith(server.url)]
-    assert len(own) >= 3, urls  # base.css, visitor.css, visitor.js
+    assert len(own) >= 4, urls  # base.css, visitor.css, quickexit.js, visitor.js
     sizes = {
         u: len(page.request.get(u, headers={"Accept-Encoding": "identity"}).body()) for u in own
     }
@@ -223,4 +223,18 @@ def test_visitor_page_fits_360px_and_weighs_under_100kb(
     page.click("#quick-exit")
     page.wait_for_url(lambda url: not url.startswith(server.url))
     assert page.evaluate("history.length") == before
+    ctx.close()
+
+
+def test_privacy_page_tells_the_visitor_what_is_kept(
+    server: Any, browser: Any, axe_source: str
+) -> None:
+    ctx = browser.new_context(locale="nl-BE", viewport={"width": 360, "height": 740})
+    page = ctx.new_page()
+    page.goto(server.url + "/")
+    page.click("text=Wat bewaren we over jou?")
+    page.wait_for_url("**/privacy/")
+    expect(page.locator("main")).to_contain_text("IP-adres")
+    expect(page.locator("main")).to_contain_text("30 dagen na het gesprek")
+    assert run_axe(page, axe_source) == []
     ctx.close()

@@ -5,7 +5,7 @@
 // sessionStorage holds only what a reload needs to resume: the conversation
 // id, its token, the last message id seen, and messages not yet
 // acknowledged by the server. All of it is removed when the chat ends, and
-// the quick-exit button removes it at once.
+// the quick-exit button (quickexit.js) removes it at once.
 
 const KEY = "onthaal.visitor";
 const T = JSON.parse(document.getElementById("visitor-strings").textContent);
@@ -58,16 +58,6 @@ function say(el, text) {
   el.textContent = text || "";
   el.hidden = !text;
 }
-
-// Quick exit: leave for a neutral site, replacing this page in the history,
-// and leave nothing behind in this tab's storage.
-$("quick-exit").addEventListener("click", (event) => {
-  event.preventDefault();
-  try {
-    sessionStorage.clear();
-  } catch {}
-  location.replace($("quick-exit").href);
-});
 
 async function api(method, path, body) {
   const headers = { "Content-Type": "application/json" };
