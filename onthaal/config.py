@@ -7,6 +7,8 @@ docs/operations.md (and .env.example). Other modules read Django settings, never
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +53,26 @@ def _list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def _message_keys(*, debug: bool, secret_key: str) -> list[str]:
+    """Fernet keys for message text at rest; the first encrypts, all decrypt.
+
+    In development a key is derived from the secret key; a production start
+    needs ONTHAAL_MESSAGE_KEYS, so that message text is never encrypted with
+    a key that changes whenever the secret key does.
+    """
+    keys = _list("ONTHAAL_MESSAGE_KEYS", [])
+    if keys:
+        return keys
+    if not debug:
+        raise ConfigError(
+            "ONTHAAL_MESSAGE_KEYS is not set. Generate a key with "
+            "`onthaal messagekey new` and set it (comma-separate several keys "
+            "to rotate: the first one encrypts)."
+        )
+    digest = hashlib.sha256(b"onthaal-message-key:" + secret_key.encode()).digest()
+    return [base64.urlsafe_b64encode(digest).decode()]
+
+
 @dataclass(frozen=True)
 class Config:
     debug: bool
@@ -70,6 +92,7 @@ class Config:
     secure_cookies: bool
     time_zone: str
     transcript_retention_days: int
+    message_keys: list[str]
 
 
 _DEV_SECRET = "onthaal-insecure-development-key-do-not-use-in-production"
@@ -111,4 +134,5 @@ def load() -> Config:
         secure_cookies=_bool("ONTHAAL_SECURE_COOKIES", not debug),
         time_zone=_get("ONTHAAL_TIME_ZONE") or "Europe/Brussels",
         transcript_retention_days=_int("ONTHAAL_TRANSCRIPT_RETENTION_DAYS", 30, minimum=1),
+        message_keys=_message_keys(debug=debug, secret_key=secret_key),
     )

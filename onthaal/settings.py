@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "onthaal.chat",
     "onthaal.registration",
     "onthaal.stats",
+    "onthaal.history",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,7 @@ ONTHAAL_RATE_MESSAGES_PER_MINUTE = CONFIG.rate_messages_per_minute
 ONTHAAL_SWEEP_INTERVAL_SECONDS = CONFIG.sweep_interval_seconds
 ONTHAAL_QUICK_EXIT_URL = CONFIG.quick_exit_url
 ONTHAAL_TRANSCRIPT_RETENTION_DAYS = CONFIG.transcript_retention_days
+ONTHAAL_MESSAGE_KEYS = CONFIG.message_keys
 
 # No IP addresses in logs: Onthaal logs only its own events, and the server's
 # access log is switched off (see onthaal.cli serve).

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from onthaal.chat.fields import EncryptedTextField
+
 
 def hash_token(token: str) -> str:
     """The stored form of a visitor's token."""
@@ -166,7 +168,7 @@ class Message(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    body = models.TextField()
+    body = EncryptedTextField()
     # The sending client's idempotency key: a resend with the same key is
     # answered with the stored message instead of storing it twice.
     client_id = models.CharField(max_length=64)
