@@ -38,19 +38,6 @@ FIREFOX_DESKTOP_UA = (
 )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # TEMPORARY, remove with the fix: onthaal/chat/api.py returns (status, body)
-    # tuples, which django-ninja 1.7 deprecates; under "warnings are errors"
-    # every POST /api/v1/conversations and POST .../messages would answer 500,
-    # hiding everything else these tests check. The strict xfail
-    # onthaal/chat/tests/test_api.py::test_api_views_use_no_deprecated_ninja_api
-    # keeps the bug visible; drop this line together with its mark.
-    config.addinivalue_line(
-        "filterwarnings",
-        r"ignore:Returning tuple \(status_code, response\) is deprecated:DeprecationWarning",
-    )
-
-
 # --- database and speed --------------------------------------------------------
 
 

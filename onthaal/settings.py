@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "onthaal.chat",
     "onthaal.registration",
     "onthaal.stats",
+    "onthaal.audit",
     "onthaal.history",
 ]
 
@@ -158,14 +159,21 @@ ONTHAAL_SWEEP_INTERVAL_SECONDS = CONFIG.sweep_interval_seconds
 ONTHAAL_QUICK_EXIT_URL = CONFIG.quick_exit_url
 ONTHAAL_TRANSCRIPT_RETENTION_DAYS = CONFIG.transcript_retention_days
 ONTHAAL_MESSAGE_KEYS = CONFIG.message_keys
+# Bearer token for /metrics from other hosts than loopback ("" = loopback only).
+ONTHAAL_METRICS_TOKEN = CONFIG.metrics_token
 
 # No IP addresses in logs: Onthaal logs only its own events, and the server's
 # access log is switched off (see onthaal.cli serve).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # ONTHAAL_LOG_FORMAT=json: one JSON object per line, with an event name
+        # and ids only (onthaal.ops.logs says which fields may appear).
+        "json": {"()": "onthaal.ops.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": CONFIG.log_format}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "onthaal": {"level": "INFO"},

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.security import HttpBearer, django_auth
 
+from onthaal.audit.services import audit_transcript_opened
 from onthaal.chat import events, selectors, services
 from onthaal.chat.models import Conversation, EndReason, Sender
 from onthaal.errors import NotFound
@@ -155,6 +156,12 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> dict[str,
 def message_list(request: HttpRequest, conversation_id: int, after: int = 0) -> dict[str, Any]:
     """Messages with an id greater than ``after`` (what a reconnecting client missed)."""
     conversation = _conversation(request, conversation_id)
+    if _is_staff(request):
+        audit_transcript_opened(
+            user=request.auth,  # type: ignore[attr-defined]
+            conversation_id=conversation.pk,
+            operator_id=conversation.operator_id,
+        )
     return {
         "messages": [
             events.message_frame(m)

@@ -16,9 +16,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from onthaal.audit.services import audit_transcript_opened
 from onthaal.chat import events, selectors, services
 from onthaal.chat.models import Conversation, EndReason, Sender, Status
 from onthaal.errors import InvalidInput, ServiceError
+from onthaal.ops import metrics as ops_metrics
 from onthaal.ratelimit import rate_limit_hit
 from onthaal.staff.models import User
 
@@ -111,6 +113,7 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     # Channel-layer events common to both sides.
 
     async def message_new(self, event: dict[str, Any]) -> None:
+        ops_metrics.message_delivered(self, event["message"])
         await self.send_json({"type": "message.new", "message": event["message"]})
 
     async def receipt(self, event: dict[str, Any]) -> None:
@@ -139,8 +142,10 @@ class VisitorConsumer(_BaseConsumer):
         self.conversation_id = None
         self.token = ""
         await self.accept()
+        ops_metrics.socket_opened(self, "visitor")
 
     async def disconnect(self, code: int) -> None:
+        ops_metrics.socket_closed(self)
         if self.conversation_id is not None:
             await database_sync_to_async(services.conversation_visitor_seen)(
                 conversation_id=self.conversation_id
@@ -291,6 +296,7 @@ class OperatorConsumer(_BaseConsumer):
         self.user: User = user
         self.joined: set[int] = set()
         await self.accept()
+        ops_metrics.socket_opened(self, "operator")
         await self.channel_layer.group_add(events.QUEUE_GROUP, self.channel_name)
         await self.channel_layer.group_add(events.operator_group(user.pk), self.channel_name)
         snapshot = await database_sync_to_async(_operator_snapshot)(self.user)
@@ -299,6 +305,7 @@ class OperatorConsumer(_BaseConsumer):
         await self.send_json({"type": "snapshot", **snapshot})
 
     async def disconnect(self, code: int) -> None:
+        ops_metrics.socket_closed(self)
         if not hasattr(self, "user"):
             return
         await self.channel_layer.group_discard(events.QUEUE_GROUP, self.channel_name)
@@ -368,6 +375,9 @@ class OperatorConsumer(_BaseConsumer):
     async def on_resume(self, content: dict[str, Any]) -> None:
         conversation = await self._conversation(content)
         after = _int_field(content, "after", required=False) or 0
+        await database_sync_to_async(audit_transcript_opened)(
+            user=self.user, conversation_id=conversation.pk, operator_id=conversation.operator_id
+        )
         frame = await database_sync_to_async(_conversation_bundle)(conversation, after)
         await self._join(conversation.pk)
         await self.send_json({"type": "conversation", **frame})

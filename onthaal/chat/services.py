@@ -179,21 +179,51 @@ def conversation_accept(
     operator = User.objects.select_for_update().get(pk=operator.pk)
     _operator_capacity_check(operator)
     queued = Conversation.objects.filter(status=Status.QUEUED)
+    row_locks = transaction.get_connection().features.has_select_for_update_skip_locked
     if conversation_id is not None:
-        candidates = list(queued.filter(pk=conversation_id).values_list("pk", flat=True))
+        named = queued.filter(pk=conversation_id)
+        if row_locks:
+            # Wait for a colleague who is taking this very visitor (a short
+            # transaction): then the answer is exact, "taken", or ours if
+            # theirs rolled back.
+            named = named.select_for_update()
+        candidates = list(named.values_list("pk", flat=True))
         if not candidates:
             raise Conflict(_("Deze chat staat niet meer in de wachtrij."), code="not_in_queue")
+    elif row_locks:
+        # PostgreSQL: lock the longest-waiting visitor that no colleague is
+        # taking at this moment (SKIP LOCKED), so that operators in several
+        # processes taking at once each get a different visitor instead of
+        # queueing behind one row lock and then losing the race.
+        candidates = list(
+            queued.order_by("queued_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:1]
+        )
+        if not candidates:
+            if queued.exists():
+                # Everyone waiting is being taken by a colleague right now.
+                raise Conflict(_("Een collega was je net voor."), code="not_in_queue")
+            raise Conflict(_("De wachtrij is leeg."), code="queue_empty")
     else:
+        # SQLite: transactions are IMMEDIATE, so writers are serialised and
+        # the conditional UPDATE below decides.
         candidates = list(queued.order_by("queued_at", "pk").values_list("pk", flat=True)[:20])
         if not candidates:
             raise Conflict(_("De wachtrij is leeg."), code="queue_empty")
     for pk in candidates:
+        # The final guard on every database: only a row still queued changes.
         taken = Conversation.objects.filter(pk=pk, status=Status.QUEUED).update(
             status=Status.ACTIVE, operator=operator, accepted_at=now
         )
         if taken:
             conversation = Conversation.objects.select_related("operator").get(pk=pk)
             _event(conversation, EventKind.ACCEPTED, at=now, actor=operator)
+            logger.info(
+                "conversation %s accepted",
+                conversation.pk,
+                extra={"event": "conversation.accepted", "conversation_id": conversation.pk},
+            )
             _conversation_changed(conversation)
             # The operator's consoles are not yet in the conversation's group.
             broadcast_on_commit(

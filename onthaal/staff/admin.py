@@ -5,6 +5,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from onthaal.audit.models import Action
+from onthaal.audit.services import audit_record
 from onthaal.staff.models import Role, User
 from onthaal.staff.services import operator_role_apply
 
@@ -32,6 +34,24 @@ class UserAdmin(DjangoUserAdmin):
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         operator_role_apply(user=obj)
+        actor: User = request.user  # type: ignore[assignment]
+        changed = sorted(f for f in form.changed_data if f != "password")
+        audit_record(
+            action=Action.ACCOUNT_CHANGED if change else Action.ACCOUNT_CREATED,
+            actor=actor,
+            target=f"user:{obj.pk}",
+            fields=changed,
+        )
+        if change and "role" in form.changed_data:
+            audit_record(
+                action=Action.ROLE_CHANGED, actor=actor, target=f"user:{obj.pk}", role=obj.role
+            )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A coordinator manages operators, not administrators' accounts.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))

@@ -27,6 +27,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from onthaal.audit.models import Action
+from onthaal.audit.services import audit_record
 from onthaal.chat.models import Audience, DeviceClass, Gender, ReferralSource
 from onthaal.errors import RateLimited
 from onthaal.ratelimit import rate_limit_hit
@@ -98,6 +100,7 @@ def login_password(request: HttpRequest) -> HttpResponse:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
                 error = _("Gebruikersnaam of wachtwoord klopt niet.")
+                audit_record(action=Action.LOGIN_FAILED, actor_name=username, factor="password")
             else:
                 request.session.cycle_key()
                 request.session[PENDING_KEY] = user.pk
@@ -128,8 +131,10 @@ def login_second_factor(request: HttpRequest) -> HttpResponse:
             if services.totp_verify(user=user, code=form.cleaned_data["code"]):
                 next_url = request.session.get(NEXT_KEY) or reverse("staff:console")
                 login(request, user)  # cycles the session key
+                audit_record(action=Action.LOGIN, actor=user)
                 return redirect(next_url)
             error = _("Deze code klopt niet. Probeer de volgende code uit je app.")
+            audit_record(action=Action.LOGIN_FAILED, actor=user, factor="totp")
     context: dict[str, Any] = {"form": form, "error": error, "enrolling": enrolling}
     if enrolling:
         uri = services.totp_provisioning_uri(user=user)
@@ -143,6 +148,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         user: User = request.user  # type: ignore[assignment]
         services.operator_update(operator=user, availability=Availability.OFFLINE)
+        audit_record(action=Action.LOGOUT, actor=user)
     logout(request)
     return redirect("staff:login")
 

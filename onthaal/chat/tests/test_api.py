@@ -135,13 +135,6 @@ def test_no_user_agent_or_address_is_stored(chat_open) -> None:
             assert address not in text, model
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: onthaal/chat/api.py returns (status, body) tuples, deprecated in "
-        "django-ninja 1.7 (use ninja.Status); under warnings-as-errors they answer 500"
-    ),
-)
 def test_api_views_use_no_deprecated_ninja_api(visitor_client, chat_open) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

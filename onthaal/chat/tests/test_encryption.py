@@ -21,9 +21,7 @@ def _stored_body(pk: int) -> str:
 
 
 @pytest.mark.django_db
-def test_message_text_is_encrypted_in_the_database(
-    chat_open: Any, make_conversation: Any
-) -> None:
+def test_message_text_is_encrypted_in_the_database(chat_open: Any, make_conversation: Any) -> None:
     conversation, _ = make_conversation()
     message, _ = services.message_post(
         conversation=conversation, sender=Sender.VISITOR, body="ik word gepest", client_id="a1"

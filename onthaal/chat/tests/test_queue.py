@@ -121,13 +121,6 @@ def test_the_wait_follows_the_mean_chat_length_and_the_free_slots(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: estimated_wait_seconds counts the active chats of paused/offline "
-        "operators as busy slots of the available ones (chat/selectors.py)"
-    ),
-)
 def test_a_paused_operators_chats_do_not_fill_the_slots_of_an_available_one(
     make_conversation,
     make_active_conversation,

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from onthaal.audit.models import Action
+from onthaal.audit.services import audit_record
 from onthaal.errors import InvalidInput
 from onthaal.staff.models import Discipline, Role
 from onthaal.staff.services import operator_create
@@ -69,6 +71,12 @@ class Command(BaseCommand):
             fields = exc.details.get("fields", {})
             detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
             raise CommandError(f"{exc.message} {detail}".strip()) from exc
+        audit_record(
+            action=Action.ACCOUNT_CREATED,
+            actor_name="command line",
+            target=f"user:{user.pk}",
+            role=user.role,
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {user.role} '{user.username}'. Sign in at /medewerker/ and scan the "
