@@ -28,6 +28,7 @@ logger = logging.getLogger("onthaal.chat")
 
 # Close codes (4000–4999 are ours): documented in docs/api.md.
 CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 MAX_FRAME_BYTES = 64 * 1024
 
@@ -292,6 +293,9 @@ class OperatorConsumer(_BaseConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return
+        if not user.can_chat:
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         self.user: User = user
         self.joined: set[int] = set()

@@ -51,7 +51,7 @@ def conversation_get_for_staff(*, user: User, conversation_id: int) -> Conversat
     )
     if conversation is None:
         raise _not_found()
-    if not user.is_active:
+    if not user.is_active or not user.can_chat:
         raise _not_found()
     if user.is_coordinator:
         return conversation

@@ -145,6 +145,8 @@ def conversation_open(
 
 
 def _operator_capacity_check(operator: User) -> None:
+    if not operator.can_chat:
+        raise PermissionDenied(_("Je rol neemt geen chats aan."), code="role_cannot_chat")
     if operator.availability != Availability.AVAILABLE:
         raise Conflict(
             _("Zet jezelf eerst op beschikbaar om een chat aan te nemen."),

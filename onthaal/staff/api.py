@@ -6,11 +6,13 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.security import django_auth
 
 from onthaal.chat import events, selectors
 from onthaal.chat import services as chat_services
+from onthaal.errors import PermissionDenied
 from onthaal.staff import services
 from onthaal.staff.models import User
 
@@ -24,6 +26,14 @@ class ProfileIn(Schema):
 
 def _user(request: HttpRequest) -> User:
     user: User = request.auth  # type: ignore[attr-defined]
+    return user
+
+
+def _chatter(request: HttpRequest) -> User:
+    """The signed-in user, if their role takes chats (not an analyst)."""
+    user = _user(request)
+    if not user.can_chat:
+        raise PermissionDenied(_("Je rol neemt geen chats aan."), code="role_cannot_chat")
     return user
 
 
@@ -56,7 +66,7 @@ def me_update(request: HttpRequest, payload: ProfileIn) -> dict[str, Any]:
 @router.get("/operator/conversations")
 def my_conversations(request: HttpRequest) -> dict[str, Any]:
     """Your active chats and the ended ones still waiting for their registration."""
-    user = _user(request)
+    user = _chatter(request)
     return {
         "active": [
             events.conversation_frame_for_staff(c)
@@ -71,13 +81,16 @@ def my_conversations(request: HttpRequest) -> dict[str, Any]:
 @router.get("/queue")
 def queue(request: HttpRequest) -> dict[str, Any]:
     """Waiting visitors, longest-waiting first, with their intake answers."""
+    _chatter(request)
     return {"queue": selectors.queue_entries()}
 
 
 @router.post("/queue/take")
 def queue_take(request: HttpRequest) -> dict[str, Any]:
     """Take the visitor who has waited longest."""
-    conversation = chat_services.conversation_accept(conversation_id=None, operator=_user(request))
+    conversation = chat_services.conversation_accept(
+        conversation_id=None, operator=_chatter(request)
+    )
     return {"conversation": events.conversation_frame_for_staff(conversation)}
 
 
@@ -85,6 +98,6 @@ def queue_take(request: HttpRequest) -> dict[str, Any]:
 def conversation_accept(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     """Take this queued visitor."""
     conversation = chat_services.conversation_accept(
-        conversation_id=conversation_id, operator=_user(request)
+        conversation_id=conversation_id, operator=_chatter(request)
     )
     return {"conversation": events.conversation_frame_for_staff(conversation)}

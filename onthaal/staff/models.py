@@ -18,6 +18,8 @@ class Role(models.TextChoices):
     OPERATOR = "operator", _("chatmedewerker")
     COORDINATOR = "coordinator", _("coördinator")
     ADMINISTRATOR = "administrator", _("beheerder")
+    # Reads aggregate figures only: never a transcript, never the queue.
+    ANALYST = "analyst", _("analist")
 
 
 class Availability(models.TextChoices):
@@ -59,6 +61,11 @@ class User(AbstractUser):
     @property
     def is_coordinator(self) -> bool:
         return self.role in {Role.COORDINATOR, Role.ADMINISTRATOR}
+
+    @property
+    def can_chat(self) -> bool:
+        """Takes chats and sees the queue: everyone but an analyst."""
+        return self.role != Role.ANALYST
 
     @property
     def display_name(self) -> str:

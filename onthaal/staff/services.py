@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from onthaal.broadcast import broadcast_on_commit
 from onthaal.chat.events import QUEUE_GROUP
-from onthaal.errors import Conflict, InvalidInput
+from onthaal.errors import Conflict, InvalidInput, PermissionDenied
 from onthaal.staff.models import Availability, Discipline, Role, User
 from onthaal.text import text_check
 
@@ -133,6 +133,8 @@ def operator_update(
             raise InvalidInput(
                 _("Kies beschikbaar, pauze of offline."), fields={"availability": "invalid"}
             )
+        if availability != Availability.OFFLINE and not operator.can_chat:
+            raise PermissionDenied(_("Je rol neemt geen chats aan."), code="role_cannot_chat")
         if availability == Availability.AVAILABLE and not operator.pseudonym:
             raise Conflict(
                 _("Kies eerst een pseudoniem: dat is de enige naam die de bezoeker ziet."),

@@ -158,10 +158,15 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def console(request: HttpRequest) -> HttpResponse:
     """The operator console. Its live parts come over the websocket.
 
+    An analyst takes no chats: they go to the figures.
+
     The page runs no inline script (CSP), so console.js gets its settings and
     every text it shows from one JSON block built here, translated for the
     request's language.
     """
+    user: User = request.user  # type: ignore[assignment]
+    if not user.can_chat:
+        return redirect("stats:dashboard")
     strings = {
         "connecting": _("Verbinden…"),
         "connected": _("Verbonden"),
