@@ -13,9 +13,11 @@ _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
 
 def text_check(value: str, *, field: str) -> str:
     """Refuse control characters (NUL among them: PostgreSQL cannot store it)
-    other than line breaks and tabs; return the value unchanged otherwise."""
+    other than line breaks and tabs, and lone surrogates (JSON lets a client
+    send ``\ud800``, which no UTF-8 encoder accepts); return the value
+    unchanged otherwise."""
     for char in value:
-        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
+        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) in {"Cc", "Cs"}:
             raise InvalidInput(
                 _("De tekst bevat een ongeldig teken."),
                 code="invalid_character",

@@ -72,7 +72,17 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     handlers: dict[str, str] = {}
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+        if not text_data:
+            await self._error(
+                InvalidInput(
+                    _("Elk bericht is een JSON-object met een type."), code="invalid_frame"
+                )
+            )
+            return
+        # The limit is in bytes: a character may take up to four.
+        if len(text_data) * 4 > MAX_FRAME_BYTES and (
+            len(text_data.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES
+        ):
             await self._error(InvalidInput(_("Dit bericht is te groot."), code="frame_too_large"))
             return
         await super().receive(text_data=text_data, bytes_data=bytes_data)
@@ -81,7 +91,7 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def decode_json(cls, text_data: str) -> Any:
         try:
             return await super().decode_json(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             return None
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:

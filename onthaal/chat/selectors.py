@@ -30,7 +30,7 @@ def conversation_get_for_visitor(*, conversation_id: int, token: str) -> Convers
 
     An unknown id and a wrong token give the same error.
     """
-    if not isinstance(token, str) or not token or len(token) > 200:
+    if not isinstance(token, str) or not token or len(token) > 200 or not token.isascii():
         raise _not_found()
     conversation = (
         Conversation.objects.select_related("operator")

@@ -19,7 +19,7 @@ MAX_NOTE_CHARS = 2000
 
 def _ids(values: object, field: str) -> list[int]:
     if not isinstance(values, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in values
+        isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**62 for v in values
     ):
         raise InvalidInput(
             _("Een lijst van id's verwacht."), code="invalid", fields={field: "list of ids"}

@@ -7,8 +7,21 @@ from django.utils.translation import gettext_lazy as _
 
 from onthaal.audit.models import Action
 from onthaal.audit.services import audit_record
-from onthaal.staff.models import Role, User
+from onthaal.staff.models import PasskeyCredential, Role, User
 from onthaal.staff.services import operator_role_apply
+
+
+class PasskeyInline(admin.TabularInline):
+    """An operator's passkeys, to remove a lost one; registering is the operator's own."""
+
+    model = PasskeyCredential
+    extra = 0
+    fields = ["name", "created_at", "last_used_at", "sign_count", "backed_up"]
+    readonly_fields = fields
+    verbose_name_plural = _("passkeys (verwijder een verloren passkey hier)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -19,7 +32,14 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         (_("Onthaal"), {"fields": ("pseudonym", "discipline", "role", "availability")}),
+        (_("Single sign-on"), {"fields": ("oidc_subject",)}),
     )
+    inlines = [PasskeyInline]
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A new account has no passkeys; its add form stays as Django's.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
     add_fieldsets = (
         *(DjangoUserAdmin.add_fieldsets or ()),
         (_("Onthaal"), {"fields": ("pseudonym", "discipline", "role")}),
@@ -58,4 +78,6 @@ class UserAdmin(DjangoUserAdmin):
         if not request.user.is_superuser:
             # Coordinators manage accounts but cannot hand out admin rights.
             readonly += ["is_superuser", "is_staff", "groups", "user_permissions"]
+            # Whoever sets the subject decides who signs in to the account.
+            readonly += ["oidc_subject"]
         return readonly

@@ -50,6 +50,24 @@ class User(AbstractUser):
     totp_secret = models.CharField(max_length=64, blank=True, editable=False)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     totp_last_counter = models.BigIntegerField(default=0, editable=False)
+    # The WebAuthn user handle: random, so that an authenticator learns
+    # nothing about the account (not even its database id).
+    webauthn_user_handle = models.BinaryField(max_length=32, blank=True, editable=False)
+    # The ``sub`` claim of this person's account at the single sign-on
+    # provider (ONTHAAL_OIDC_ISSUER). Set by an administrator, or bound at the
+    # first single sign-on through ONTHAAL_OIDC_USERNAME_CLAIM. NULL, not "",
+    # when unset: it is unique.
+    oidc_subject = models.CharField(
+        _("OIDC-subject"),
+        max_length=255,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_(
+            "De ‘sub’ van deze medewerker bij de single sign-on-provider. "
+            "Leeg: aanmelden met single sign-on kan niet."
+        ),
+    )
 
     class Meta:
         verbose_name = _("medewerker")
@@ -71,3 +89,33 @@ class User(AbstractUser):
     def display_name(self) -> str:
         """What a visitor sees: the pseudonym, never the real name."""
         return self.pseudonym or str(_("chatmedewerker"))
+
+
+class PasskeyCredential(models.Model):
+    """A passkey (WebAuthn credential) an operator registered as second factor.
+
+    ``sign_count`` is the authenticator's counter at the last use; a use that
+    does not raise it (unless the authenticator keeps no counter: always 0)
+    is refused, since that points to a cloned authenticator.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("medewerker"), on_delete=models.CASCADE, related_name="passkeys"
+    )
+    name = models.CharField(_("naam"), max_length=60)
+    credential_id = models.BinaryField(_("credential-id"), max_length=1023, unique=True)
+    public_key = models.BinaryField(_("publieke sleutel"))
+    sign_count = models.PositiveBigIntegerField(_("teller"), default=0)
+    transports = models.JSONField(_("transport"), default=list, blank=True)
+    aaguid = models.CharField(_("AAGUID"), max_length=36, blank=True)
+    backed_up = models.BooleanField(_("gesynchroniseerd"), default=False)
+    created_at = models.DateTimeField(_("geregistreerd op"))
+    last_used_at = models.DateTimeField(_("laatst gebruikt"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime
+from typing import Any
 
 import pyotp
 from django.contrib.auth.models import Group, Permission
@@ -12,11 +14,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from webauthn import verify_authentication_response, verify_registration_response
+from webauthn.helpers import parse_authentication_credential_json
+from webauthn.helpers.exceptions import WebAuthnException
 
 from onthaal.broadcast import broadcast_on_commit
 from onthaal.chat.events import QUEUE_GROUP
-from onthaal.errors import Conflict, InvalidInput, PermissionDenied
-from onthaal.staff.models import Availability, Discipline, Role, User
+from onthaal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from onthaal.staff.models import Availability, Discipline, PasskeyCredential, Role, User
 from onthaal.text import text_check
 
 logger = logging.getLogger("onthaal.staff")
@@ -193,3 +198,186 @@ def totp_verify(*, user: User, code: str, now: datetime | None = None) -> bool:
             user.save(update_fields=fields)
             return True
     return False
+
+
+# --- passkeys (WebAuthn) ------------------------------------------------------
+
+MAX_PASSKEY_NAME_CHARS = 60
+
+
+class PasskeyRefused(InvalidInput):
+    """A passkey answer that does not pass. ``code`` says why, for the audit
+    log: ``challenge`` (none, expired, used or for something else),
+    ``unknown_credential``, ``invalid`` (signature, origin, relying party,
+    challenge) or ``sign_count`` (the counter went back: a cloned key?)."""
+
+
+def webauthn_user_handle_ensure(*, user: User) -> bytes:
+    """The random WebAuthn user handle of the account, made on first use."""
+    if not user.webauthn_user_handle:
+        user.webauthn_user_handle = secrets.token_bytes(32)
+        user.save(update_fields=["webauthn_user_handle"])
+    return bytes(user.webauthn_user_handle)
+
+
+@transaction.atomic
+def passkey_register(
+    *,
+    user: User,
+    credential: dict[str, Any] | str,
+    name: str,
+    challenge: bytes | None,
+    rp_id: str,
+    origins: list[str],
+    now: datetime | None = None,
+) -> PasskeyCredential:
+    """Check the answer of ``navigator.credentials.create()`` and store the passkey.
+
+    ``challenge`` is the one handed out with the options (``None`` when the
+    session had none left): the signed client data must hold it, come from
+    one of ``origins`` and be for ``rp_id``. Attestation is not asked for,
+    so any authenticator model is accepted.
+    """
+    name = (name or "").strip() or _("Passkey")
+    if len(name) > MAX_PASSKEY_NAME_CHARS:
+        raise InvalidInput(_("Een naam heeft hoogstens 60 tekens."), fields={"name": "too long"})
+    text_check(name, field="name")
+    if challenge is None:
+        raise PasskeyRefused(_("Deze aanvraag is verlopen. Probeer opnieuw."), code="challenge")
+    try:
+        verified = verify_registration_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
+            expected_origin=origins,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        logger.info("passkey registration refused for user %s: %s", user.pk, exc)
+        raise PasskeyRefused(
+            _("Deze passkey kon niet geregistreerd worden."), code="invalid"
+        ) from exc
+    if PasskeyCredential.objects.filter(credential_id=verified.credential_id).exists():
+        raise Conflict(_("Deze passkey is al geregistreerd."), code="passkey_exists")
+    transports: list[str] = []
+    if isinstance(credential, dict):
+        raw = credential.get("response", {}).get("transports") or []
+        transports = [str(t) for t in raw if isinstance(t, str)][:10]
+    passkey = PasskeyCredential.objects.create(
+        user=user,
+        name=name,
+        credential_id=verified.credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+        transports=transports,
+        aaguid=str(verified.aaguid),
+        backed_up=verified.credential_backed_up,
+        created_at=now or timezone.now(),
+    )
+    logger.info("passkey %s registered for user %s", passkey.pk, user.pk)
+    return passkey
+
+
+@transaction.atomic
+def passkey_authenticate(
+    *,
+    user: User,
+    credential: dict[str, Any] | str,
+    challenge: bytes | None,
+    rp_id: str,
+    origins: list[str],
+    now: datetime | None = None,
+) -> PasskeyCredential:
+    """Check the answer of ``navigator.credentials.get()`` as ``user``'s second factor.
+
+    The credential must be one of ``user``'s passkeys; the signature must
+    verify over the challenge handed out (``None``: there was none left),
+    for ``rp_id`` and from one of ``origins``; and the authenticator's
+    counter must have gone up since the last use, unless it keeps none
+    (always 0). On success the counter and the time of use are stored.
+    Raises :class:`PasskeyRefused`.
+    """
+    if challenge is None:
+        raise PasskeyRefused(_("Deze aanvraag is verlopen. Probeer opnieuw."), code="challenge")
+    try:
+        parsed = parse_authentication_credential_json(credential)
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        raise PasskeyRefused(_("Deze passkey werd niet aanvaard."), code="invalid") from exc
+    passkey = (
+        PasskeyCredential.objects.select_for_update()
+        .filter(user=user, credential_id=parsed.raw_id)
+        .first()
+    )
+    if passkey is None:
+        raise PasskeyRefused(
+            _("Deze passkey hoort niet bij dit account."), code="unknown_credential"
+        )
+    try:
+        # The counter is compared below rather than by the library, so that
+        # a regression is only reported for an otherwise valid signature.
+        verified = verify_authentication_response(
+            credential=parsed,
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
+            expected_origin=origins,
+            credential_public_key=bytes(passkey.public_key),
+            credential_current_sign_count=0,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        logger.info("passkey %s refused: %s", passkey.pk, exc)
+        raise PasskeyRefused(_("Deze passkey werd niet aanvaard."), code="invalid") from exc
+    if (verified.new_sign_count or passkey.sign_count) and (
+        verified.new_sign_count <= passkey.sign_count
+    ):
+        logger.warning(
+            "passkey %s refused: counter %s not above %s (cloned authenticator?)",
+            passkey.pk,
+            verified.new_sign_count,
+            passkey.sign_count,
+        )
+        raise PasskeyRefused(_("Deze passkey werd niet aanvaard."), code="sign_count")
+    passkey.sign_count = verified.new_sign_count
+    passkey.last_used_at = now or timezone.now()
+    passkey.backed_up = verified.credential_backed_up
+    passkey.save(update_fields=["sign_count", "last_used_at", "backed_up"])
+    return passkey
+
+
+@transaction.atomic
+def passkey_delete(*, user: User, passkey_id: int) -> None:
+    """Remove one of ``user``'s own passkeys (NotFound for anyone else's)."""
+    deleted, _counts = PasskeyCredential.objects.filter(user=user, pk=passkey_id).delete()
+    if not deleted:
+        raise NotFound(_("Deze passkey bestaat niet."))
+    logger.info("passkey %s of user %s removed", passkey_id, user.pk)
+
+
+# --- single sign-on (OpenID Connect) -------------------------------------------
+
+
+@transaction.atomic
+def operator_oidc_match(*, subject: str, username: str = "") -> User | None:
+    """The active staff account that a verified ID token's ``sub`` belongs to.
+
+    First by ``oidc_subject``, which an administrator sets. Then, only when
+    a ``username`` is given (the claim named by ONTHAAL_OIDC_USERNAME_CLAIM),
+    an account with that username and no subject yet: the subject is then
+    bound to it, so that from then on only this ``sub`` signs in to it (a
+    later account at the provider with the same name gets nowhere). No
+    account is ever created. ``None`` when nothing matches.
+    """
+    if not subject:
+        return None
+    user = User.objects.filter(oidc_subject=subject, is_active=True).first()
+    if user is not None or not username:
+        return user
+    user = (
+        User.objects.select_for_update()
+        .filter(username__iexact=username, oidc_subject__isnull=True, is_active=True)
+        .first()
+    )
+    if user is None:
+        return None
+    user.oidc_subject = subject
+    user.save(update_fields=["oidc_subject"])
+    logger.info("single sign-on subject bound to user %s by username", user.pk)
+    return user

@@ -1,13 +1,18 @@
 """Sign-in with two factors, and the operator console page.
 
 Sign-in is two steps: username and password first; only after a valid TOTP
-code is the Django session logged in. An account without a confirmed second
-factor enrols one (QR code) in the second step. So every authenticated
-session, the admin's included, has passed both factors.
+code, or a passkey of the account, is the Django session logged in. An
+account without a confirmed second factor enrols one (QR code) in the second
+step. Single sign-on (OpenID Connect) is the other way in: the provider
+checks both factors, and Onthaal checks that it says so. So every
+authenticated session, the admin's included, has passed two factors.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +21,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,10 +35,12 @@ from django.views.decorators.http import require_POST
 from onthaal.audit.models import Action
 from onthaal.audit.services import audit_record
 from onthaal.chat.models import Audience, DeviceClass, Gender, ReferralSource
-from onthaal.errors import RateLimited
+from onthaal.errors import NotFound, RateLimited, ServiceError
 from onthaal.ratelimit import rate_limit_hit
-from onthaal.staff import services
+from onthaal.staff import oidc, passkeys, services
 from onthaal.staff.models import Availability, User
+
+logger = logging.getLogger("onthaal.staff")
 
 PENDING_KEY = "onthaal_pending_user"
 NEXT_KEY = "onthaal_next"
@@ -106,21 +113,40 @@ def login_password(request: HttpRequest) -> HttpResponse:
                 request.session[PENDING_KEY] = user.pk
                 request.session[NEXT_KEY] = _safe_next(request, request.GET.get("next"))
                 return redirect("staff:login_second_factor")
-    return render(request, "staff/login.html", {"form": form, "error": error})
+    context = {
+        "form": form,
+        "error": error,
+        "oidc_name": settings.ONTHAAL_OIDC_NAME if oidc.enabled() else "",
+        "next": request.GET.get("next", ""),
+    }
+    return render(request, "staff/login.html", context)
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    """The account whose password was given in this session, if still active."""
+    pending = request.session.get(PENDING_KEY)
+    return User.objects.filter(pk=pending, is_active=True).first() if pending else None
 
 
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
 def login_second_factor(request: HttpRequest) -> HttpResponse:
-    pending = request.session.get(PENDING_KEY)
-    user = User.objects.filter(pk=pending, is_active=True).first() if pending else None
+    user = _pending_user(request)
     if user is None:
         return redirect("staff:login")
-    enrolling = user.totp_confirmed_at is None
+    has_passkey = user.passkeys.exists()
+    # An account that has a passkey but never confirmed a TOTP app is not
+    # offered the TOTP enrolment: the password alone must not add a factor.
+    totp_available = user.totp_confirmed_at is not None or not has_passkey
+    enrolling = user.totp_confirmed_at is None and totp_available
     form = CodeForm(request.POST or None)
+    if has_passkey:  # the passkey button comes first and takes the focus
+        form.fields["code"].widget.attrs.pop("autofocus", None)
     error = ""
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not totp_available:
+        error = _("Meld je aan met je passkey.")
+    elif request.method == "POST" and form.is_valid():
         try:
             rate_limit_hit(
                 scope="totp", key=str(user.pk), limit=MAX_ATTEMPTS, window_seconds=ATTEMPT_WINDOW
@@ -131,16 +157,261 @@ def login_second_factor(request: HttpRequest) -> HttpResponse:
             if services.totp_verify(user=user, code=form.cleaned_data["code"]):
                 next_url = request.session.get(NEXT_KEY) or reverse("staff:console")
                 login(request, user)  # cycles the session key
-                audit_record(action=Action.LOGIN, actor=user)
+                audit_record(action=Action.LOGIN, actor=user, method="totp")
                 return redirect(next_url)
             error = _("Deze code klopt niet. Probeer de volgende code uit je app.")
             audit_record(action=Action.LOGIN_FAILED, actor=user, factor="totp")
-    context: dict[str, Any] = {"form": form, "error": error, "enrolling": enrolling}
+    context: dict[str, Any] = {
+        "form": form,
+        "error": error,
+        "enrolling": enrolling,
+        "totp_available": totp_available,
+        "has_passkey": has_passkey,
+        "passkey_strings": _passkey_strings(),
+    }
     if enrolling:
         uri = services.totp_provisioning_uri(user=user)
         context["qr_svg_data_uri"] = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
         context["secret"] = services.totp_secret_ensure(user=user)
     return render(request, "staff/login_second_factor.html", context)
+
+
+def _passkey_strings() -> dict[str, str]:
+    """What passkey.js may show, translated for the request's language."""
+    return {
+        "unsupported": _("Deze browser kan geen passkeys gebruiken."),
+        "cancelled": _("Geannuleerd of niet gelukt. Probeer opnieuw."),
+        "error": _("Er liep iets mis. Probeer het opnieuw."),
+        "working": _("Volg de aanwijzingen van je browser…"),
+    }
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _credential(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``credential`` object passkey.js sends; {} (refused later) when malformed."""
+    credential = body.get("credential")
+    return credential if isinstance(credential, dict) else {}
+
+
+def _json_error(exc: ServiceError) -> JsonResponse:
+    return JsonResponse(exc.as_dict(), status=exc.status)
+
+
+@require_POST
+@csrf_protect
+@never_cache
+def login_passkey_options(request: HttpRequest) -> HttpResponse:
+    """Step 2 with a passkey, part 1: the options for ``navigator.credentials.get()``."""
+    user = _pending_user(request)
+    if user is None or not user.passkeys.exists():
+        return _json_error(NotFound(_("Begin opnieuw bij stap 1."), code="no_pending_sign_in"))
+    return JsonResponse(passkeys.authentication_options(request, user=user))
+
+
+@require_POST
+@csrf_protect
+@never_cache
+def login_passkey(request: HttpRequest) -> HttpResponse:
+    """Step 2 with a passkey, part 2: the signed answer; signs in when it checks out.
+
+    Failed tries count against the same limit as wrong TOTP codes.
+    """
+    user = _pending_user(request)
+    if user is None:
+        return _json_error(NotFound(_("Begin opnieuw bij stap 1."), code="no_pending_sign_in"))
+    challenge = passkeys.challenge_take(request.session, purpose="authenticate", user=user)
+    try:
+        rate_limit_hit(
+            scope="totp", key=str(user.pk), limit=MAX_ATTEMPTS, window_seconds=ATTEMPT_WINDOW
+        )
+        services.passkey_authenticate(
+            user=user,
+            credential=_credential(_json_body(request)),
+            challenge=challenge,
+            rp_id=passkeys.rp_id_for(request),
+            origins=passkeys.origins_for(request),
+        )
+    except services.PasskeyRefused as exc:
+        audit_record(action=Action.LOGIN_FAILED, actor=user, factor="passkey", reason=exc.code)
+        return _json_error(exc)
+    except RateLimited:
+        return _json_error(
+            RateLimited(_("Te veel pogingen. Wacht enkele minuten en probeer opnieuw."))
+        )
+    next_url = request.session.get(NEXT_KEY) or reverse("staff:console")
+    login(request, user)  # cycles the session key
+    audit_record(action=Action.LOGIN, actor=user, method="passkey")
+    return JsonResponse({"redirect": next_url})
+
+
+@login_required
+@never_cache
+def passkeys_page(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's passkeys: register one, see when each was used, remove one."""
+    user: User = request.user  # type: ignore[assignment]
+    return render(
+        request,
+        "staff/passkeys.html",
+        {"passkeys": list(user.passkeys.all()), "passkey_strings": _passkey_strings()},
+    )
+
+
+@login_required
+@require_POST
+@csrf_protect
+@never_cache
+def passkey_register_options(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    handle = services.webauthn_user_handle_ensure(user=user)
+    return JsonResponse(passkeys.registration_options(request, user=user, user_handle=handle))
+
+
+@login_required
+@require_POST
+@csrf_protect
+@never_cache
+def passkey_register(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    body = _json_body(request)
+    challenge = passkeys.challenge_take(request.session, purpose="register", user=user)
+    try:
+        passkey = services.passkey_register(
+            user=user,
+            credential=_credential(body),
+            name=str(body.get("name") or ""),
+            challenge=challenge,
+            rp_id=passkeys.rp_id_for(request),
+            origins=passkeys.origins_for(request),
+        )
+    except ServiceError as exc:
+        return _json_error(exc)
+    audit_record(
+        action=Action.ACCOUNT_CHANGED,
+        actor=user,
+        target=f"user:{user.pk}",
+        passkey="added",
+        passkey_id=passkey.pk,
+    )
+    return JsonResponse({"id": passkey.pk, "name": passkey.name}, status=201)
+
+
+@login_required
+@require_POST
+@csrf_protect
+def passkey_delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        services.passkey_delete(user=user, passkey_id=passkey_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    audit_record(
+        action=Action.ACCOUNT_CHANGED,
+        actor=user,
+        target=f"user:{user.pk}",
+        passkey="removed",
+        passkey_id=passkey_id,
+    )
+    return redirect("staff:passkeys")
+
+
+# --- single sign-on ---------------------------------------------------------------
+
+_OIDC_STATUS = {"provider": 502, "state": 400, "id_token": 400}
+
+
+def _oidc_message(reason: str) -> str:
+    name = settings.ONTHAAL_OIDC_NAME
+    messages = {
+        "state": _(
+            "Deze aanmelding is verlopen of werd al gebruikt. Begin opnieuw bij de aanmeldpagina."
+        ),
+        "provider": _(
+            "%(name)s antwoordde niet zoals verwacht. Probeer het later opnieuw, "
+            "of meld je aan met je gebruikersnaam en wachtwoord."
+        ),
+        "id_token": _(
+            "Het antwoord van %(name)s kon niet gecontroleerd worden. Begin opnieuw bij de "
+            "aanmeldpagina."
+        ),
+        "mfa": _(
+            "Je bent bij %(name)s aangemeld zonder tweede factor. Onthaal vraagt een aanmelding "
+            "met twee factoren: meld je bij %(name)s aan met een tweede factor (app, sleutel of "
+            "kaart) en probeer opnieuw."
+        ),
+        "acr": _(
+            "Je aanmelding bij %(name)s had niet het vereiste betrouwbaarheidsniveau. Meld je "
+            "aan met een sterker aanmeldmiddel en probeer opnieuw."
+        ),
+        "no_account": _(
+            "Er is geen Onthaal-account gekoppeld aan je account bij %(name)s. Vraag een "
+            "beheerder om je account te koppelen."
+        ),
+    }
+    return messages.get(reason, messages["provider"]) % {"name": name}
+
+
+def _oidc_refused(request: HttpRequest, exc: oidc.OidcRefused) -> HttpResponse:
+    logger.warning("single sign-on refused: %s (%s)", exc.reason, exc.detail)
+    detail: dict[str, Any] = {"factor": "oidc", "method": "oidc", "reason": exc.reason}
+    if exc.subject:
+        # A hash, not the subject: at some providers it is a national number.
+        detail["subject_hash"] = hashlib.sha256(exc.subject.encode()).hexdigest()[:16]
+    audit_record(action=Action.LOGIN_FAILED, **detail)
+    return render(
+        request,
+        "staff/login_oidc_refused.html",
+        {"message": _oidc_message(exc.reason), "oidc_name": settings.ONTHAAL_OIDC_NAME},
+        status=_OIDC_STATUS.get(exc.reason, 403),
+    )
+
+
+@require_POST
+@csrf_protect
+@never_cache
+def oidc_start(request: HttpRequest) -> HttpResponse:
+    """Send the browser to the single sign-on provider."""
+    if not oidc.enabled():
+        raise Http404
+    request.session[NEXT_KEY] = _safe_next(request, request.POST.get("next"))
+    redirect_uri = request.build_absolute_uri(reverse("staff:oidc_callback"))
+    try:
+        return oidc.authorization_redirect(request, redirect_uri=redirect_uri)
+    except oidc.OidcRefused as exc:
+        return _oidc_refused(request, exc)
+
+
+@never_cache
+def oidc_callback(request: HttpRequest) -> HttpResponse:
+    """Back from the provider: sign in the staff account its verified ID token names.
+
+    The provider checked both factors (Onthaal checks that the token says
+    so when ONTHAAL_OIDC_REQUIRE_MFA / ONTHAAL_OIDC_REQUIRED_ACR are set), so
+    this is a complete sign-in: no TOTP step follows.
+    """
+    if not oidc.enabled():
+        raise Http404
+    try:
+        claims = oidc.verified_claims(request)
+        subject = str(claims.get("sub") or "")
+        claim = settings.ONTHAAL_OIDC_USERNAME_CLAIM
+        username = str(claims.get(claim) or "") if claim else ""
+        user = services.operator_oidc_match(subject=subject, username=username)
+        if user is None:
+            raise oidc.OidcRefused("no_account", subject=subject)
+    except oidc.OidcRefused as exc:
+        return _oidc_refused(request, exc)
+    next_url = request.session.get(NEXT_KEY) or reverse("staff:console")
+    request.session.pop(PENDING_KEY, None)
+    login(request, user)  # cycles the session key
+    audit_record(action=Action.LOGIN, actor=user, method="oidc")
+    return redirect(next_url)
 
 
 @require_POST
