@@ -13,7 +13,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from onthaal.chat.api import router as chat_router
 from onthaal.errors import ServiceError
+from onthaal.quality.api import router as quality_router
 from onthaal.registration.api import router as registration_router
+from onthaal.shifts.api import router as shifts_router
 from onthaal.staff.api import router as staff_router
 from onthaal.stats.api import router as stats_router
 
@@ -30,6 +32,8 @@ api.add_router("", chat_router)
 api.add_router("", staff_router)
 api.add_router("", registration_router)
 api.add_router("/stats", stats_router)
+api.add_router("/quality", quality_router)
+api.add_router("/shifts", shifts_router)
 
 
 def _error(

@@ -13,6 +13,7 @@ import sys
 
 def _serve(argv: list[str]) -> int:
     import argparse
+    import logging
 
     parser = argparse.ArgumentParser(prog="onthaal serve", description="Serve Onthaal.")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
@@ -21,6 +22,21 @@ def _serve(argv: list[str]) -> int:
         "--forwarded-allow-ips",
         default=os.environ.get("ONTHAAL_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         help="proxies whose X-Forwarded-For is trusted (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="on SIGTERM, how long open websockets get to close before the process "
+        "exits anyway (default 10); clients reconnect to another process",
+    )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=2048,
+        help="pending connections the kernel queues; raise it if thousands of "
+        "clients reconnect at once after a restart (default 2048)",
     )
     args = parser.parse_args(argv)
 
@@ -32,15 +48,23 @@ def _serve(argv: list[str]) -> int:
 
     shown_host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
     base = f"http://{shown_host}:{args.port}"
-    print(f"Onthaal is running on {base}/")
-    print(f"  visitor page:     {base}/")
-    print(f"  operator console: {base}/medewerker/")
-    print(f"  admin:            {base}/beheer/")
-    print("  first account:    onthaal createoperator --role administrator")
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        print(f"  database:         SQLite ({settings.DATABASES['default']['NAME']})")
-    if not os.environ.get("ONTHAAL_REDIS_URL"):
-        print("  channel layer:    in memory (single process only)")
+    from onthaal import config
+
+    if config.load().log_format == "json":
+        # Every line of output is JSON then, for the log collector.
+        logging.getLogger("onthaal.serve").info(
+            "serving on %s/", base, extra={"event": "server.started"}
+        )
+    else:
+        print(f"Onthaal is running on {base}/")
+        print(f"  visitor page:     {base}/")
+        print(f"  operator console: {base}/medewerker/")
+        print(f"  admin:            {base}/beheer/")
+        print("  first account:    onthaal createoperator --role administrator")
+        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+            print(f"  database:         SQLite ({settings.DATABASES['default']['NAME']})")
+        if not os.environ.get("ONTHAAL_REDIS_URL"):
+            print("  channel layer:    in memory (single process only)")
     sys.stdout.flush()
     uvicorn.run(
         "onthaal.asgi:application",
@@ -52,7 +76,11 @@ def _serve(argv: list[str]) -> int:
         lifespan="on",
         ws="websockets-sansio",
         log_level="warning",
+        # uvicorn's own records go through Django's LOGGING (plain or JSON).
+        log_config=None,
         server_header=False,
+        timeout_graceful_shutdown=args.graceful_timeout,
+        backlog=args.backlog,
     )
     return 0
 

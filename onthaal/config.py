@@ -12,6 +12,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -93,6 +94,69 @@ class Config:
     time_zone: str
     transcript_retention_days: int
     message_keys: list[str]
+    metrics_token: str = ""
+    log_format: str = "plain"
+    # Passkeys and single sign-on (docs/security.md, "Signing in").
+    webauthn_rp_id: str = ""
+    webauthn_origins: tuple[str, ...] = ()
+    oidc: OidcConfig | None = None
+    # Chat scans: an open review keeps a transcript at most this long after the chat.
+    scan_hold_max_days: int = 90
+
+
+LOG_FORMATS = ("plain", "json")
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    """OpenID Connect single sign-on; ``None`` in :class:`Config` when off."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    name: str
+    scopes: tuple[str, ...]
+    required_acr: tuple[str, ...]
+    require_mfa: bool
+    mfa_amr: tuple[str, ...]
+    username_claim: str
+
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _oidc() -> OidcConfig | None:
+    """Single sign-on is on when ONTHAAL_OIDC_ISSUER is set.
+
+    The issuer must be https (its discovery document and keys decide who may
+    sign in), except on loopback, where the tests run their own provider.
+    """
+    issuer = _get("ONTHAAL_OIDC_ISSUER").rstrip("/")
+    if not issuer:
+        return None
+    parsed = urlsplit(issuer)
+    if parsed.scheme != "https" and not (
+        parsed.scheme == "http" and parsed.hostname in _LOOPBACK_HOSTS
+    ):
+        raise ConfigError(f"ONTHAAL_OIDC_ISSUER must be an https URL, got {issuer!r}")
+    client_id = _get("ONTHAAL_OIDC_CLIENT_ID")
+    if not client_id:
+        raise ConfigError("ONTHAAL_OIDC_ISSUER is set but ONTHAAL_OIDC_CLIENT_ID is not")
+    scopes = _list("ONTHAAL_OIDC_SCOPES", ["openid"])
+    if "openid" not in scopes:
+        scopes.insert(0, "openid")
+    mfa_amr = _list("ONTHAAL_OIDC_MFA_AMR", ["mfa"])
+    return OidcConfig(
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=_get("ONTHAAL_OIDC_CLIENT_SECRET"),
+        name=_get("ONTHAAL_OIDC_NAME") or "single sign-on",
+        scopes=tuple(scopes),
+        required_acr=tuple(_list("ONTHAAL_OIDC_REQUIRED_ACR", [])),
+        require_mfa=_bool("ONTHAAL_OIDC_REQUIRE_MFA", False),
+        mfa_amr=tuple(mfa_amr),
+        username_claim=_get("ONTHAAL_OIDC_USERNAME_CLAIM"),
+    )
 
 
 _DEV_SECRET = "onthaal-insecure-development-key-do-not-use-in-production"
@@ -116,6 +180,9 @@ def load() -> Config:
         secret_key = _DEV_SECRET
     data_dir = Path(_get("ONTHAAL_DATA_DIR") or Path.cwd()).resolve()
     database_url = _get("ONTHAAL_DATABASE_URL") or f"sqlite:///{data_dir / 'onthaal.sqlite3'}"
+    log_format = _get("ONTHAAL_LOG_FORMAT").lower() or "plain"
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"ONTHAAL_LOG_FORMAT must be plain or json, got {log_format!r}")
     return Config(
         debug=debug,
         secret_key=secret_key,
@@ -134,5 +201,11 @@ def load() -> Config:
         secure_cookies=_bool("ONTHAAL_SECURE_COOKIES", not debug),
         time_zone=_get("ONTHAAL_TIME_ZONE") or "Europe/Brussels",
         transcript_retention_days=_int("ONTHAAL_TRANSCRIPT_RETENTION_DAYS", 30, minimum=1),
+        scan_hold_max_days=_int("ONTHAAL_SCAN_HOLD_MAX_DAYS", 90, minimum=1),
         message_keys=_message_keys(debug=debug, secret_key=secret_key),
+        metrics_token=_get("ONTHAAL_METRICS_TOKEN"),
+        log_format=log_format,
+        webauthn_rp_id=_get("ONTHAAL_WEBAUTHN_RP_ID"),
+        webauthn_origins=tuple(_list("ONTHAAL_WEBAUTHN_ORIGIN", [])),
+        oidc=_oidc(),
     )

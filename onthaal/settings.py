@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "onthaal.stats",
     "onthaal.audit",
     "onthaal.history",
+    "onthaal.quality",
+    "onthaal.shifts",
 ]
 
 MIDDLEWARE = [
@@ -158,9 +160,25 @@ ONTHAAL_RATE_MESSAGES_PER_MINUTE = CONFIG.rate_messages_per_minute
 ONTHAAL_SWEEP_INTERVAL_SECONDS = CONFIG.sweep_interval_seconds
 ONTHAAL_QUICK_EXIT_URL = CONFIG.quick_exit_url
 ONTHAAL_TRANSCRIPT_RETENTION_DAYS = CONFIG.transcript_retention_days
+# A transcript drawn for a chat scan stays until reviewed, at most this many days.
+ONTHAAL_SCAN_HOLD_MAX_DAYS = CONFIG.scan_hold_max_days
 ONTHAAL_MESSAGE_KEYS = CONFIG.message_keys
 # Bearer token for /metrics from other hosts than loopback ("" = loopback only).
 ONTHAAL_METRICS_TOKEN = CONFIG.metrics_token
+# Passkeys: relying party id and origin(s); empty = the request's host and origin.
+ONTHAAL_WEBAUTHN_RP_ID = CONFIG.webauthn_rp_id
+ONTHAAL_WEBAUTHN_ORIGINS = list(CONFIG.webauthn_origins)
+# OpenID Connect single sign-on; ONTHAAL_OIDC_ISSUER = "" means off.
+_oidc = CONFIG.oidc
+ONTHAAL_OIDC_ISSUER = _oidc.issuer if _oidc else ""
+ONTHAAL_OIDC_CLIENT_ID = _oidc.client_id if _oidc else ""
+ONTHAAL_OIDC_CLIENT_SECRET = _oidc.client_secret if _oidc else ""
+ONTHAAL_OIDC_NAME = _oidc.name if _oidc else ""
+ONTHAAL_OIDC_SCOPES = list(_oidc.scopes) if _oidc else ["openid"]
+ONTHAAL_OIDC_REQUIRED_ACR = list(_oidc.required_acr) if _oidc else []
+ONTHAAL_OIDC_REQUIRE_MFA = _oidc.require_mfa if _oidc else False
+ONTHAAL_OIDC_MFA_AMR = list(_oidc.mfa_amr) if _oidc else ["mfa"]
+ONTHAAL_OIDC_USERNAME_CLAIM = _oidc.username_claim if _oidc else ""
 
 # No IP addresses in logs: Onthaal logs only its own events, and the server's
 # access log is switched off (see onthaal.cli serve).
@@ -177,6 +195,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "onthaal": {"level": "INFO"},
+        # Django's own default handlers (a plain console in debug mode, mail to
+        # admins) are dropped: its records go to the one handler above.
+        "django": {"handlers": [], "level": "WARNING"},
         # django.request logs the request line only; django.security may name hosts.
         "django.request": {"level": "ERROR"},
     },

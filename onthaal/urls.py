@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from onthaal.api import api
 from onthaal.chat import views as chat_views
+from onthaal.ops import views as ops_views
 from onthaal.staff import views as staff_views
 
 # The admin signs in through the operator login, so that it too needs the
@@ -13,9 +14,13 @@ urlpatterns = [
     path("", chat_views.visitor_page, name="visitor"),
     path("privacy/", chat_views.privacy_page, name="privacy"),
     path("healthz", chat_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("medewerker/", include("onthaal.staff.urls")),
     path("cijfers/", include("onthaal.stats.urls")),
+    path("kwaliteit/", include("onthaal.quality.urls")),
+    path("diensten/", include("onthaal.shifts.urls")),
     path("beheer/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

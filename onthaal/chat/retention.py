@@ -5,6 +5,10 @@ The message text of a conversation is deleted a configurable number of days
 ended. The conversation row itself (intake answers, times, end reason,
 rating) and its registration stay: the figures and the annual report are
 built from them, never from message text.
+
+A chat drawn for a chat scan (``onthaal.quality``) is held back while its
+review is open, but never longer than ``ONTHAAL_SCAN_HOLD_MAX_DAYS`` (default
+90) after it ended.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from onthaal.chat.models import Conversation, ConversationEvent, EventKind, Message, Status
+from onthaal.quality.selectors import scan_held_conversation_ids
 
 logger = logging.getLogger("onthaal.retention")
 
@@ -32,6 +37,9 @@ def transcripts_purge(*, now: datetime | None = None, dry_run: bool = False) -> 
     due = (
         Conversation.objects.filter(status=Status.ENDED, ended_at__lt=cutoff)
         .filter(messages__isnull=False)
+        # A chat drawn for a chat scan keeps its transcript until the review
+        # is done, at most ONTHAAL_SCAN_HOLD_MAX_DAYS after it ended.
+        .exclude(pk__in=scan_held_conversation_ids(now=now))
         .values_list("pk", flat=True)
         .distinct()
     )

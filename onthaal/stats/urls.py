@@ -1,5 +1,10 @@
 from django.urls import path
 
+from onthaal.stats import views
+
 app_name = "stats"
 
-urlpatterns: list[path] = []  # type: ignore[valid-type]
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("jaarverslag/", views.annual_report, name="annual_report"),
+]

@@ -1,0 +1,705 @@
+"""Load benchmark of Onthaal's chat (see bench/load/__init__.py).
+
+Two scenarios, each in one run:
+
+- **chats** (``--chats N``): N visitors open a conversation over HTTP, N/k
+  operators each accept k of them, everyone connects a websocket, and every
+  chat sends one message each way every ``--interval`` seconds (receipts and
+  pings as the pages send them). Prints delivery latency, throughput, lost
+  messages, sockets and server memory per socket, then the same traffic
+  through a raw ``websockets`` relay, this machine's baseline.
+- **queue** (``--queue N``): N visitors wait in the queue with their
+  websocket open; an operator takes the first in line ``--queue-rounds``
+  times, and every waiting visitor should get its new position. Prints how
+  long that takes to reach all of them.
+
+Servers: either ``--url`` (repeatable) for servers already running (the
+environment must then point at the same database, since operators are
+created with ``onthaal shell``; give ``--pid`` for memory figures), or
+``--database-url``/``--redis-url`` with ``--processes`` to start
+``onthaal serve`` processes here. Everything stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import secrets
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.load import servers as srv
+from bench.load.clients import (
+    Peer,
+    Stats,
+    operator_connect,
+    relay_pair,
+    visitor_connect,
+)
+from bench.load.http import request
+from bench.load.system import MachineCpu, cpu_seconds, percentile, rss_bytes, tree_cpu_seconds
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    target = parser.add_argument_group("servers")
+    target.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        help="a running server, e.g. http://127.0.0.1:8000 (repeat for several processes)",
+    )
+    target.add_argument("--pid", type=int, action="append", default=[], help="its process id")
+    target.add_argument(
+        "--watch-pid",
+        type=int,
+        action="append",
+        default=[],
+        metavar="PID",
+        help="also report the CPU time of this process and its children, e.g. the "
+        "PostgreSQL postmaster and redis-server (repeatable)",
+    )
+    target.add_argument("--database-url", help="PostgreSQL URL: start the servers here")
+    target.add_argument("--redis-url", help="Redis URL for the servers started here")
+    target.add_argument("--processes", type=int, default=2, help="servers to start (default 2)")
+    target.add_argument(
+        "--persistent-db",
+        action="store_true",
+        help="experiment: servers keep their database connections open "
+        "(CONN_MAX_AGE=600; bench/load/settings_experiment.py)",
+    )
+    target.add_argument(
+        "--redis-socket-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="experiment: socket_timeout of the channel layer's Redis connections "
+        "(bench/load/settings_experiment.py)",
+    )
+
+    chats = parser.add_argument_group("chats scenario")
+    chats.add_argument("--chats", type=int, default=0, help="concurrent active chats")
+    chats.add_argument(
+        "--chats-per-operator",
+        type=int,
+        default=1,
+        help="chats each operator console holds (default 1: one console per chat)",
+    )
+    chats.add_argument(
+        "--interval",
+        type=float,
+        default=5.0,
+        help="seconds between two messages of one side of a chat (default 5)",
+    )
+    chats.add_argument("--duration", type=float, default=60, help="measured seconds (default 60)")
+    chats.add_argument("--warmup", type=float, default=10, help="seconds before measuring")
+    chats.add_argument("--no-receipts", action="store_true", help="clients send no receipts")
+    chats.add_argument("--no-baseline", action="store_true", help="skip the raw relay")
+    chats.add_argument(
+        "--baseline-duration", type=float, default=30, help="measured seconds of the relay"
+    )
+
+    queue = parser.add_argument_group("queue scenario")
+    queue.add_argument("--queue", type=int, default=0, help="visitors waiting in the queue")
+    queue.add_argument("--queue-rounds", type=int, default=3, help="takes to measure (default 3)")
+    queue.add_argument(
+        "--queue-operators", type=int, default=2, help="consoles open meanwhile (default 2)"
+    )
+    queue.add_argument(
+        "--queue-open-via",
+        choices=["http", "shell"],
+        default="http",
+        help="how the waiting visitors open their conversation: POST /api/v1/conversations "
+        "(default), or conversation_open() in one `onthaal shell` (faster for thousands)",
+    )
+    queue.add_argument(
+        "--queue-timeout",
+        type=float,
+        default=60,
+        help="how long a round waits for every position update (default 60 s)",
+    )
+
+    parser.add_argument("--no-ping", action="store_true", help="clients send no presence pings")
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="connections opened at once (default 32)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    if not args.url and not args.database_url:
+        parser.error("give --url (running servers) or --database-url/--redis-url (start them)")
+    if args.database_url and not args.redis_url and args.processes > 1:
+        parser.error("several processes need --redis-url")
+    if not args.chats and not args.queue:
+        parser.error("give --chats N and/or --queue N")
+    return args
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+async def bounded[T](limit: int, jobs: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
+    semaphore = asyncio.Semaphore(limit)
+
+    async def run(job: Callable[[], Awaitable[T]]) -> T:
+        async with semaphore:
+            return await job()
+
+    return list(await asyncio.gather(*(run(job) for job in jobs)))
+
+
+def ms(seconds: float) -> str:
+    return "n/a" if math.isnan(seconds) else f"{seconds * 1000:.1f} ms"
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "count": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "max": max(values) if values else float("nan"),
+    }
+
+
+def show(label: str, values: list[float]) -> None:
+    s = summary(values)
+    print(
+        f"  {label:<28} p50 {ms(s['p50']):>10}  p95 {ms(s['p95']):>10}  "
+        f"p99 {ms(s['p99']):>10}  max {ms(s['max']):>10}  (n={s['count']})"
+    )
+
+
+@dataclass
+class Run:
+    urls: list[str]
+    pids: list[int]
+    env: srv.Environment
+    watched: list[int] = field(default_factory=list)
+    prefix: str = field(default_factory=lambda: f"bench-{secrets.token_hex(3)}-")
+    results: dict[str, Any] = field(default_factory=dict)
+
+    def rss(self) -> int:
+        return sum(rss_bytes(pid) for pid in self.pids)
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids)
+
+    def watched_cpu(self) -> dict[int, float]:
+        return {pid: tree_cpu_seconds(pid) for pid in self.watched}
+
+    def url(self, n: int) -> str:
+        return self.urls[n % len(self.urls)]
+
+
+async def open_conversations(run: Run, count: int, concurrency: int) -> list[tuple[int, str, str]]:
+    """``count`` visitors POST the intake; returns (id, token, server url)."""
+
+    async def one(n: int) -> tuple[int, str, str]:
+        url = run.url(n)
+        status, body = await request(url, "POST", "/api/v1/conversations", {"audience": "pupil"})
+        if status != 201:
+            raise RuntimeError(f"POST /api/v1/conversations: {status} {body}")
+        return body["id"], body["token"], url
+
+    return await bounded(concurrency, (lambda n=n: one(n) for n in range(count)))
+
+
+def csrf_headers(session: str) -> dict[str, str]:
+    # Django's CSRF check compares the cookie with the header; any 32
+    # letters and digits make a valid token.
+    token = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    return {"Cookie": f"sessionid={session}; csrftoken={token}", "X-CSRFToken": token}
+
+
+async def accept(url: str, session: str, conversation_id: int) -> None:
+    status, body = await request(
+        url,
+        "POST",
+        f"/api/v1/conversations/{conversation_id}/accept",
+        headers=csrf_headers(session),
+    )
+    if status != 200:
+        raise RuntimeError(f"accept {conversation_id}: {status} {body}")
+
+
+# --- the chats scenario -----------------------------------------------------------------
+
+
+async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
+    per_operator = max(1, args.chats_per_operator)
+    operator_count = math.ceil(args.chats / per_operator)
+    print(f"\n== chats: {args.chats} active chats, {operator_count} operator consoles ==")
+    t0 = time.monotonic()
+    operators = await asyncio.to_thread(
+        srv.create_operators, run.env, prefix=run.prefix + "c", count=operator_count
+    )
+    visitors = await open_conversations(run, args.chats, args.concurrency)
+    print(f"  {len(visitors)} conversations opened over HTTP ({time.monotonic() - t0:.1f} s)")
+
+    # Operator k holds visitors k*per_operator...; its console is on the
+    # next process after its first visitor's, so that (with 2+ processes)
+    # every message crosses from one process to another through Redis.
+    plan = []
+    for k, operator in enumerate(operators):
+        mine = visitors[k * per_operator : (k + 1) * per_operator]
+        if mine:
+            home = run.url(run.urls.index(mine[0][2]) + 1)
+            plan.append((operator, home, mine))
+    t1 = time.monotonic()
+    await bounded(
+        args.concurrency,
+        (
+            lambda op=op, home=home, cid=cid: accept(home, str(op["session"]), cid)
+            for op, home, mine in plan
+            for cid, _token, _url in mine
+        ),
+    )
+    print(f"  {len(visitors)} chats accepted over HTTP ({time.monotonic() - t1:.1f} s)")
+
+    stats = Stats()
+    await asyncio.sleep(2)
+    rss_before = run.rss()
+    t2 = time.monotonic()
+    consoles: list[Peer] = await bounded(
+        args.concurrency,
+        (
+            lambda op=op, home=home, mine=mine: operator_connect(
+                home,
+                str(op["session"]),
+                [cid for cid, _t, _u in mine],
+                stats,
+                receipts=not args.no_receipts,
+            )
+            for op, home, mine in plan
+        ),
+    )
+    pages: list[Peer] = await bounded(
+        args.concurrency,
+        (
+            lambda cid=cid, token=token, url=url: visitor_connect(
+                url, cid, token, stats, receipts=not args.no_receipts
+            )
+            for cid, token, url in visitors
+        ),
+    )
+    sockets = len(consoles) + len(pages)
+    print(f"  {sockets} websockets connected ({time.monotonic() - t2:.1f} s)")
+    await asyncio.sleep(3)
+    rss_after = run.rss()
+
+    tasks: list[asyncio.Task[None]] = []
+    if not args.no_ping:
+        tasks += [asyncio.create_task(p.ping_forever()) for p in (*consoles, *pages)]
+
+    async def talk(peer: Peer, conversation_id: int) -> None:
+        await asyncio.sleep(random.uniform(0, args.interval))
+        while True:
+            await peer.send_message(conversation_id)
+            await asyncio.sleep(args.interval)
+
+    for page in pages:
+        tasks.append(asyncio.create_task(talk(page, page.conversations[0])))
+    for console in consoles:
+        for cid in console.conversations:
+            tasks.append(asyncio.create_task(talk(console, cid)))
+
+    await asyncio.sleep(args.warmup)
+    cpu0, machine0, own0 = run.cpu(), MachineCpu.now(), cpu_seconds(os.getpid())
+    watched0 = run.watched_cpu()
+    start = time.monotonic()
+    stats.window = (start, start + args.duration)
+    await asyncio.sleep(args.duration)
+    elapsed = time.monotonic() - start
+    cpu1, machine1, own1 = run.cpu(), MachineCpu.now(), cpu_seconds(os.getpid())
+    watched1 = run.watched_cpu()
+    for task in tasks:
+        task.cancel()
+    # Drain: until everything sent has arrived (or 30 s).
+    deadline = time.monotonic() + 30
+    while stats.lost and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    open_sockets = sum(1 for p in (*consoles, *pages) if not p.reader.done())
+    for peer in (*pages, *consoles):
+        await peer.close()
+
+    delivered = len(stats.latency["visitor"]) + len(stats.latency["operator"])
+    everything = stats.latency["visitor"] + stats.latency["operator"]
+    result = {
+        "chats": args.chats,
+        "sockets": sockets,
+        "sockets_open_at_end": open_sockets,
+        "interval_s": args.interval,
+        "duration_s": round(elapsed, 1),
+        "offered_messages_per_s": round(2 * args.chats / args.interval, 1),
+        "delivered_messages_per_s": round(delivered / elapsed, 1),
+        "delivery": summary(everything),
+        "delivery_to_operator": summary(stats.latency["operator"]),
+        "delivery_to_visitor": summary(stats.latency["visitor"]),
+        "ack": summary(stats.ack_latency),
+        "sent": stats.sent_total,
+        "lost": stats.lost,
+        "duplicates": stats.duplicates,
+        "errors": dict(stats.errors),
+        "server_rss_before_mb": round(rss_before / 2**20, 1),
+        "server_rss_after_mb": round(rss_after / 2**20, 1),
+        "server_kb_per_socket": round((rss_after - rss_before) / 1024 / sockets, 1)
+        if run.pids
+        else None,
+        "server_cpu_share_of_one_core": round((cpu1 - cpu0) / elapsed, 2) if run.pids else None,
+        "server_cpu_ms_per_message": round((cpu1 - cpu0) / delivered * 1000, 2)
+        if run.pids and delivered
+        else None,
+        "watched_cpu_ms_per_message": {
+            pid: round((watched1[pid] - watched0[pid]) / delivered * 1000, 2) for pid in run.watched
+        }
+        if delivered
+        else {},
+        "machine_cpu_busy": round(machine1.share_since(machine0), 2),
+        "loadgen_cpu_share_of_one_core": round((own1 - own0) / elapsed, 2),
+    }
+    run.results["chats"] = result
+    print(f"  measured {elapsed:.0f} s after {args.warmup:.0f} s warm-up")
+    show("delivery (both ways)", everything)
+    show("  visitor → operator", stats.latency["operator"])
+    show("  operator → visitor", stats.latency["visitor"])
+    show("send → message.ack", stats.ack_latency)
+    print(
+        f"  messages: offered {result['offered_messages_per_s']}/s, delivered "
+        f"{result['delivered_messages_per_s']}/s; sent {stats.sent_total}, "
+        f"LOST {stats.lost}, duplicates {stats.duplicates}, errors {dict(stats.errors)}"
+    )
+    print(f"  sockets held: {open_sockets} of {sockets}")
+    if run.pids:
+        print(
+            f"  server RSS {result['server_rss_before_mb']} MB → "
+            f"{result['server_rss_after_mb']} MB: {result['server_kb_per_socket']} kB per socket"
+        )
+        print(
+            f"  server CPU {result['server_cpu_share_of_one_core']} cores "
+            f"({result['server_cpu_ms_per_message']} ms per delivered message); machine busy "
+            f"{result['machine_cpu_busy']:.0%}; load generator "
+            f"{result['loadgen_cpu_share_of_one_core']} cores"
+        )
+    for pid, per_message in result["watched_cpu_ms_per_message"].items():
+        print(f"  process {pid} and its children: {per_message} ms CPU per delivered message")
+
+    await asyncio.to_thread(
+        srv.end_everything,
+        run.env,
+        prefix=run.prefix,
+        conversation_ids=[cid for cid, _t, _u in visitors],
+    )
+    if not args.no_baseline:
+        await baseline(run, args)
+
+
+async def baseline(run: Run, args: argparse.Namespace) -> None:
+    """The same pairs and message pattern through a raw websocket relay."""
+    port = srv.free_port()
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "bench.load.relay", "--port", str(port)],
+        cwd=srv.REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.sleep(1.5)
+        stats = Stats()
+        relay_url = f"ws://127.0.0.1:{port}"
+        pairs = await bounded(
+            args.concurrency,
+            (lambda n=n: relay_pair(relay_url, n, stats) for n in range(args.chats)),
+        )
+
+        async def talk(peer: Peer, n: int) -> None:
+            await asyncio.sleep(random.uniform(0, args.interval))
+            while True:
+                await peer.send_message(n)
+                await asyncio.sleep(args.interval)
+
+        tasks = [
+            asyncio.create_task(talk(peer, n)) for n, pair in enumerate(pairs) for peer in pair
+        ]
+        await asyncio.sleep(min(args.warmup, 5))
+        relay_cpu0 = cpu_seconds(relay.pid)
+        start = time.monotonic()
+        stats.window = (start, start + args.baseline_duration)
+        await asyncio.sleep(args.baseline_duration)
+        relay_cpu = cpu_seconds(relay.pid) - relay_cpu0
+        for task in tasks:
+            task.cancel()
+        await asyncio.sleep(1)
+        for pair in pairs:
+            for peer in pair:
+                await peer.close()
+    finally:
+        relay.terminate()
+        relay.wait(timeout=10)
+    everything = stats.latency["visitor"] + stats.latency["operator"]
+    base = summary(everything)
+    ours = run.results["chats"]["delivery"]
+    run.results["baseline"] = {
+        "delivery": base,
+        "relay_cpu_ms_per_message": round(relay_cpu / base["count"] * 1000, 3)
+        if base["count"]
+        else None,
+        "ratio_p50": ours["p50"] / base["p50"] if base["count"] else None,
+        "ratio_p99": ours["p99"] / base["p99"] if base["count"] else None,
+    }
+    print(f"\n== baseline: raw websockets relay, {args.chats} pairs, same pattern ==")
+    show("delivery (both ways)", everything)
+    print(f"  relay CPU {run.results['baseline']['relay_cpu_ms_per_message']} ms per message")
+    if base["count"]:
+        print(
+            f"  Onthaal / relay: p50 ×{ours['p50'] / base['p50']:.1f}, "
+            f"p99 ×{ours['p99'] / base['p99']:.1f}"
+        )
+
+
+# --- the queue scenario -------------------------------------------------------------------
+
+
+def _db_commits(database_url: str | None) -> int | None:
+    """Transactions committed in the database so far (each autocommit query is one)."""
+    if not database_url or not database_url.startswith(("postgres://", "postgresql://")):
+        return None
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+async def queue_scenario(run: Run, args: argparse.Namespace) -> None:
+    print(f"\n== queue: {args.queue} visitors waiting, {args.queue_operators} consoles ==")
+    operators = await asyncio.to_thread(
+        srv.create_operators,
+        run.env,
+        prefix=run.prefix + "q",
+        count=max(1, args.queue_operators),
+    )
+    status, body = await request(
+        run.url(0), "GET", "/api/v1/queue", headers=csrf_headers(str(operators[0]["session"]))
+    )
+    already = len(body["queue"]) if status == 200 else "?"
+    if already:
+        print(
+            f"  WARNING: {already} visitors are already waiting (an earlier run?); "
+            "the sweeper ending them will add queue changes to the measurement"
+        )
+    t0 = time.monotonic()
+    if args.queue_open_via == "shell":
+        opened = await asyncio.to_thread(srv.open_conversations_in_shell, run.env, count=args.queue)
+        visitors = [(cid, token, run.url(n)) for n, (cid, token) in enumerate(opened)]
+    else:
+        visitors = await open_conversations(run, args.queue, args.concurrency)
+    print(
+        f"  {len(visitors)} conversations opened ({args.queue_open_via}, "
+        f"{time.monotonic() - t0:.1f} s)"
+    )
+    stats = Stats()
+    await asyncio.sleep(2)
+    rss_before = run.rss()
+    t1 = time.monotonic()
+    pages: list[Peer] = await bounded(
+        args.concurrency,
+        (
+            lambda cid=cid, token=token, url=url: visitor_connect(
+                url, cid, token, stats, receipts=False
+            )
+            for cid, token, url in visitors
+        ),
+    )
+    consoles: list[Peer] = await bounded(
+        args.concurrency,
+        (
+            lambda n=n, op=op: operator_connect(
+                run.url(n), str(op["session"]), [], stats, receipts=False
+            )
+            for n, op in enumerate(operators[: args.queue_operators])
+        ),
+    )
+    print(f"  {len(pages) + len(consoles)} websockets connected ({time.monotonic() - t1:.1f} s)")
+    await asyncio.sleep(3)
+    rss_after = run.rss()
+    pings = [] if args.no_ping else [asyncio.create_task(p.ping_forever()) for p in pages]
+
+    positions = {}
+    for page in pages:
+        welcome = page.first_frame or {}
+        positions[id(page)] = (welcome.get("queue") or {}).get("position")
+    taker = operators[0]
+    rounds = []
+    waiting = list(pages)
+    for round_number in range(1, args.queue_rounds + 1):
+        for page in waiting:
+            page.queue_frames.clear()
+        for console in consoles:
+            console.queue_frames.clear()
+        commits0, cpu0 = _db_commits(run.env.variables.get("ONTHAAL_DATABASE_URL")), run.cpu()
+        started = time.monotonic()
+        status, body = await request(
+            run.url(0), "POST", "/api/v1/queue/take", headers=csrf_headers(str(taker["session"]))
+        )
+        if status != 200:
+            raise RuntimeError(f"queue/take: {status} {body}")
+        taken = body["conversation"]["id"]
+        waiting = [p for p in waiting if p.conversations[0] != taken]
+        lags: dict[int, float] = {}
+        deadline = started + args.queue_timeout
+        while time.monotonic() < deadline:
+            for page in waiting:
+                if id(page) in lags:
+                    continue
+                expected = (positions[id(page)] or 0) - 1
+                for arrived, frame in page.queue_frames:
+                    if (frame.get("queue") or {}).get("position") == expected:
+                        lags[id(page)] = arrived - started
+                        break
+            if len(lags) == len(waiting) and all(c.queue_frames for c in consoles):
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.monotonic() - started
+        for page in waiting:
+            positions[id(page)] = (positions[id(page)] or 0) - 1
+        console_lags = [
+            console.queue_frames[0][0] - started for console in consoles if console.queue_frames
+        ]
+        commits1, cpu1 = _db_commits(run.env.variables.get("ONTHAAL_DATABASE_URL")), run.cpu()
+        values = list(lags.values())
+        item = {
+            "round": round_number,
+            "waiting": len(waiting),
+            "updated": len(values),
+            "update_lag": summary(values),
+            "console_lag": summary(console_lags),
+            "seconds": round(elapsed, 1),
+            "server_cpu_seconds": round(cpu1 - cpu0, 1) if run.pids else None,
+            "db_transactions": (commits1 - commits0) if commits0 is not None else None,
+        }
+        rounds.append(item)
+        print(
+            f"  take {round_number}: {len(values)}/{len(waiting)} waiting visitors got their "
+            f"new position within {args.queue_timeout:.0f} s; server CPU "
+            f"{item['server_cpu_seconds']} s; database transactions {item['db_transactions']}"
+        )
+        show("    position update lag", values)
+        show("    console queue update", console_lags)
+        await asyncio.sleep(2)
+
+    for task in pings:
+        task.cancel()
+    open_sockets = sum(1 for p in (*pages, *consoles) if not p.reader.done())
+    for peer in (*pages, *consoles):
+        await peer.close()
+    sockets = len(pages) + len(consoles)
+    run.results["queue"] = {
+        "visitors": args.queue,
+        "consoles": len(consoles),
+        "sockets_open_at_end": open_sockets,
+        "rounds": rounds,
+        "errors": dict(stats.errors),
+        "server_kb_per_socket": round((rss_after - rss_before) / 1024 / sockets, 1)
+        if run.pids
+        else None,
+    }
+    print(f"  sockets held: {open_sockets} of {sockets}; errors {dict(stats.errors)}")
+    if run.pids:
+        print(f"  server memory: {run.results['queue']['server_kb_per_socket']} kB per socket")
+    await asyncio.to_thread(
+        srv.end_everything,
+        run.env,
+        prefix=run.prefix,
+        conversation_ids=[cid for cid, _t, _u in visitors],
+    )
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="onthaal-bench-") as tmp:
+        env = srv.Environment.for_run(
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+            data_dir=Path(tmp),
+            max_chats_per_operator=max(args.chats_per_operator, 2),
+            settings_module="bench.load.settings_experiment"
+            if args.persistent_db or args.redis_socket_timeout
+            else None,
+        )
+        if args.persistent_db:
+            env.variables["ONTHAAL_BENCH_CONN_MAX_AGE"] = "600"
+        if args.redis_socket_timeout:
+            env.variables["ONTHAAL_BENCH_REDIS_SOCKET_TIMEOUT"] = str(args.redis_socket_timeout)
+        managed = None
+        if args.url:
+            run = Run(
+                urls=[u.rstrip("/") for u in args.url],
+                pids=args.pid,
+                env=env,
+                watched=args.watch_pid,
+            )
+        else:
+            print(f"Starting {args.processes} onthaal serve process(es) …")
+            env.onthaal("migrate", "--no-input")
+            managed = srv.ManagedServers(env=env, count=args.processes, log_dir=Path(tmp))
+            started = managed.start()
+            run = Run(
+                urls=[s.url for s in started],
+                pids=[s.pid for s in started],
+                env=env,
+                watched=args.watch_pid,
+            )
+        run.results["setup"] = {
+            "urls": run.urls,
+            "processes": len(run.urls),
+            "persistent_db": args.persistent_db,
+            "redis_socket_timeout": args.redis_socket_timeout,
+            "command": " ".join(["python -m bench.load", *sys.argv[1:]]),
+        }
+        try:
+            if args.chats:
+                await chats_scenario(run, args)
+            if args.queue:
+                await queue_scenario(run, args)
+        finally:
+            if managed is not None:
+                managed.stop()
+                kept = Path(tempfile.mkdtemp(prefix="onthaal-bench-logs-"))
+                for n, server in enumerate(managed.servers):
+                    text = server.log.read_text(errors="replace")
+                    (kept / f"server-{n}.log").write_text(text)
+                    errors = text.count("Traceback")
+                    if errors:
+                        print(f"  {server.url}: {errors} tracebacks in its log")
+                print(f"  server logs kept in {kept}")
+        return run.results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    results = asyncio.run(main_async(args))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Experiments, not a configuration to deploy: Onthaal's settings with one or
+two changes the load benchmark measures the effect of.
+
+``python -m bench.load`` starts its servers with
+``DJANGO_SETTINGS_MODULE=bench.load.settings_experiment`` when asked to:
+
+- ``--redis-socket-timeout S`` (ONTHAAL_BENCH_REDIS_SOCKET_TIMEOUT): the
+  channel layer's Redis connections get socket_timeout S. redis-py 8
+  defaults to 5 s, as long as channels-redis' blocking wait for the next
+  event, so an idle consumer dies every 5 s (django/channels_redis#422).
+- ``--persistent-db`` (ONTHAAL_BENCH_CONN_MAX_AGE): keep database
+  connections open (``CONN_MAX_AGE``) instead of opening a PostgreSQL
+  connection for every ``database_sync_to_async`` call of a consumer.
+  Under ASGI every HTTP request runs in a thread of its own, so for HTTP a
+  connection pool (Django's ``"pool"`` option, psycopg_pool) is the real
+  fix; the consumers' calls all run in one long-lived thread per process.
+
+See docs/performance.md ("Load").
+"""
+
+import os
+
+from onthaal.settings import *  # noqa: F403
+from onthaal.settings import CHANNEL_LAYERS, CONFIG, DATABASES
+
+_socket_timeout = os.environ.get("ONTHAAL_BENCH_REDIS_SOCKET_TIMEOUT")
+if _socket_timeout and CONFIG.redis_url:
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
+        {"address": CONFIG.redis_url, "socket_timeout": float(_socket_timeout)}
+    ]
+
+_conn_max_age = os.environ.get("ONTHAAL_BENCH_CONN_MAX_AGE")
+if _conn_max_age:
+    DATABASES["default"]["CONN_MAX_AGE"] = int(_conn_max_age)
+    # No health check: Channels closes "old" connections around every
+    # database_sync_to_async call, so Django would run its check query
+    # before nearly every consumer call (a sixth of the database thread's
+    # time in a profile). A dropped connection then fails one call and is
+    # replaced at the next.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
