@@ -4,6 +4,7 @@ human ``message`` (docs/api.md lists the codes)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,6 +19,8 @@ from onthaal.registration.api import router as registration_router
 from onthaal.shifts.api import router as shifts_router
 from onthaal.staff.api import router as staff_router
 from onthaal.stats.api import router as stats_router
+
+logger = logging.getLogger("onthaal.api")
 
 api = NinjaAPI(
     title="Onthaal API",
@@ -77,6 +80,13 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", _("Niet gevonden."))
+
+
+@api.exception_handler(Exception)
+def unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Even a bug answers with the documented JSON error, never an HTML page."""
+    logger.exception("unexpected error in %s %s", request.method, request.path)
+    return _error(request, 500, "server_error", _("Er liep iets mis aan onze kant."))
 
 
 @api.exception_handler(HttpError)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.security import HttpBearer, django_auth
 
+from onthaal.api_schemas import ERRORS, responses
 from onthaal.audit.services import audit_transcript_opened
 from onthaal.chat import events, selectors, services
 from onthaal.chat.models import Conversation, EndReason, Sender
@@ -66,12 +67,6 @@ class RatingIn(Schema):
     comment: str = ""
 
 
-class Error(Schema):
-    code: str
-    message: str
-    details: dict[str, Any] | None = None
-
-
 def _conversation(request: HttpRequest, conversation_id: int) -> Conversation:
     """The one access check of this router: staff through their role, a
     visitor through the token of this very conversation."""
@@ -108,9 +103,7 @@ def chat_status(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@router.post(
-    "/conversations", auth=None, response={201: OpenedOut, 400: Error, 409: Error, 429: Error}
-)
+@router.post("/conversations", auth=None, response={201: OpenedOut, **ERRORS})
 def conversation_open(request: HttpRequest, intake: IntakeIn) -> Status[dict[str, Any]]:
     """Answer the intake and join the queue. Every intake answer may be skipped."""
     rate_limit_hit(
@@ -141,7 +134,7 @@ def conversation_open(request: HttpRequest, intake: IntakeIn) -> Status[dict[str
     )
 
 
-@router.get("/conversations/{conversation_id}", auth=VISITOR_OR_STAFF)
+@router.get("/conversations/{conversation_id}", auth=VISITOR_OR_STAFF, response=responses())
 def conversation_detail(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     conversation = _conversation(request, conversation_id)
     if not _is_staff(request):
@@ -152,7 +145,9 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> dict[str,
     }
 
 
-@router.get("/conversations/{conversation_id}/messages", auth=VISITOR_OR_STAFF)
+@router.get(
+    "/conversations/{conversation_id}/messages", auth=VISITOR_OR_STAFF, response=responses()
+)
 def message_list(request: HttpRequest, conversation_id: int, after: int = 0) -> dict[str, Any]:
     """Messages with an id greater than ``after`` (what a reconnecting client missed)."""
     conversation = _conversation(request, conversation_id)
@@ -173,14 +168,7 @@ def message_list(request: HttpRequest, conversation_id: int, after: int = 0) -> 
 @router.post(
     "/conversations/{conversation_id}/messages",
     auth=VISITOR_OR_STAFF,
-    response={
-        200: dict[str, Any],
-        201: dict[str, Any],
-        400: Error,
-        404: Error,
-        409: Error,
-        429: Error,
-    },
+    response={201: dict[str, Any], **responses()},
 )
 def message_send(
     request: HttpRequest, conversation_id: int, payload: MessageIn
@@ -205,7 +193,7 @@ def message_send(
     return Status(201 if created else 200, {"message": events.message_frame(message)})
 
 
-@router.post("/conversations/{conversation_id}/end", auth=VISITOR_OR_STAFF)
+@router.post("/conversations/{conversation_id}/end", auth=VISITOR_OR_STAFF, response=responses())
 def conversation_end(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     """End the chat (the visitor, or the operator who holds it)."""
     conversation = _conversation(request, conversation_id)
@@ -221,7 +209,7 @@ def conversation_end(request: HttpRequest, conversation_id: int) -> dict[str, An
     return {"conversation": _frame(request, conversation)}
 
 
-@router.post("/conversations/{conversation_id}/rating", auth=VisitorToken())
+@router.post("/conversations/{conversation_id}/rating", auth=VisitorToken(), response=responses())
 def conversation_rate(
     request: HttpRequest, conversation_id: int, payload: RatingIn
 ) -> dict[str, Any]:

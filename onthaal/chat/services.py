@@ -22,7 +22,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -379,12 +379,18 @@ def conversation_receipt(
         Sender.VISITOR: ("visitor_delivered_id", "visitor_read_id"),
         Sender.OPERATOR: ("operator_delivered_id", "operator_read_id"),
     }[side]
+    # A receipt cannot point past the last message: marking future messages
+    # read would show them as read before anyone saw them.
+    last_id = (
+        Message.objects.filter(conversation_id=conversation.pk).aggregate(last=Max("pk"))["last"]
+        or 0
+    )
     changed = False
     with transaction.atomic():
         for field, value in zip(fields, (delivered_id, read_id), strict=True):
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= last_id:
                 raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
             changed |= bool(
                 Conversation.objects.filter(pk=conversation.pk)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.security import django_auth
 
+from onthaal.api_schemas import responses
 from onthaal.chat import events, selectors
 from onthaal.chat import services as chat_services
 from onthaal.errors import PermissionDenied
@@ -49,12 +50,12 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
-@router.get("/operator/me")
+@router.get("/operator/me", response=responses())
 def me(request: HttpRequest) -> dict[str, Any]:
     return _profile(_user(request))
 
 
-@router.patch("/operator/me")
+@router.patch("/operator/me", response=responses())
 def me_update(request: HttpRequest, payload: ProfileIn) -> dict[str, Any]:
     """Set the pseudonym and/or mark yourself available, paused or offline."""
     user = services.operator_update(
@@ -63,7 +64,7 @@ def me_update(request: HttpRequest, payload: ProfileIn) -> dict[str, Any]:
     return _profile(user)
 
 
-@router.get("/operator/conversations")
+@router.get("/operator/conversations", response=responses())
 def my_conversations(request: HttpRequest) -> dict[str, Any]:
     """Your active chats and the ended ones still waiting for their registration."""
     user = _chatter(request)
@@ -78,14 +79,14 @@ def my_conversations(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@router.get("/queue")
+@router.get("/queue", response=responses())
 def queue(request: HttpRequest) -> dict[str, Any]:
     """Waiting visitors, longest-waiting first, with their intake answers."""
     _chatter(request)
     return {"queue": selectors.queue_entries()}
 
 
-@router.post("/queue/take")
+@router.post("/queue/take", response=responses())
 def queue_take(request: HttpRequest) -> dict[str, Any]:
     """Take the visitor who has waited longest."""
     conversation = chat_services.conversation_accept(
@@ -94,7 +95,7 @@ def queue_take(request: HttpRequest) -> dict[str, Any]:
     return {"conversation": events.conversation_frame_for_staff(conversation)}
 
 
-@router.post("/conversations/{conversation_id}/accept")
+@router.post("/conversations/{conversation_id}/accept", response=responses())
 def conversation_accept(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     """Take this queued visitor."""
     conversation = chat_services.conversation_accept(
