@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
-from onthaal.chat.api import Error
+from onthaal.api_schemas import Error
 from onthaal.quality import selectors, services
 from onthaal.staff.models import User
 

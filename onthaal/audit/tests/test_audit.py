@@ -22,9 +22,7 @@ def _actions() -> list[tuple[str, str]]:
 def test_password_failure_totp_failure_and_login_are_logged(operator: User) -> None:
     client = Client()
     client.post("/medewerker/aanmelden/", {"username": operator.username, "password": "nope"})
-    client.post(
-        "/medewerker/aanmelden/", {"username": operator.username, "password": PASSWORD}
-    )
+    client.post("/medewerker/aanmelden/", {"username": operator.username, "password": PASSWORD})
     client.get("/medewerker/aanmelden/tweede-stap/")
     client.post("/medewerker/aanmelden/tweede-stap/", {"code": "000000"})
     operator.refresh_from_db()
