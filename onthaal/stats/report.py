@@ -18,7 +18,7 @@ annual report").
 The report is meant to be published, so it names no operator: the list of
 chats per operator is left out of it, the JSON included.
 
-matplotlib and WeasyPrint take about two seconds to import; both are
+matplotlib and WeasyPrint take a second or two to import; both are
 imported inside the functions that draw and print, so that the web app and
 every other command start without them.
 """
@@ -55,9 +55,23 @@ __all__ = [
     "CONTENT_TYPES",
     "FORMATS",
     "LANGUAGES",
+    "change_number",
+    "change_percent",
+    "change_points",
+    "chart_bars",
+    "chart_columns",
+    "chart_count_share",
+    "chart_donut",
+    "chart_heatmap",
+    "chart_lines",
+    "minutes",
+    "number",
+    "percent",
     "report_context",
     "report_data",
     "report_filename",
+    "report_html",
+    "report_pdf",
     "report_render",
 ]
 
@@ -89,8 +103,9 @@ ACCENT = "#8a1c7c"
 GREEN = "#1f6f3f"
 RED = "#a4161a"
 GREY = "#9aa5b1"
+ORANGE = "#b26a00"
 AUDIENCE_COLOURS = {Audience.PUPIL.value: BRAND, Audience.PARENT.value: ACCENT, "unknown": GREY}
-SERIES_COLOURS = (BRAND, ACCENT, GREEN, "#b26a00", GREY)
+SERIES_COLOURS = (BRAND, ACCENT, GREEN, ORANGE, GREY)
 
 # matplotlib's state (rcParams) is global and not thread-safe: one chart at a time.
 _MATPLOTLIB_LOCK = threading.Lock()
@@ -253,11 +268,11 @@ def change_number(value: float | None, digits: int = 0, unit: str = "") -> str:
     return _signed(number(value, digits) + (f"{NBSP}{unit}" if unit else ""), value)
 
 
-def change_points(current: float | None, previous: float | None) -> str:
+def change_points(current: float | None, previous: float | None, digits: int = 1) -> str:
     """The change of a share in percentage points: ``+0,3 pp``."""
     if current is None or previous is None:
         return DASH
-    return change_number((current - previous) * 100, 1, _("pp"))
+    return change_number((current - previous) * 100, digits, _("pp"))
 
 
 def minutes(seconds: float | None, digits: int = 1) -> str:
@@ -683,7 +698,7 @@ def _comparison(r: _Report) -> list[dict[str, str]]:
                 "label": label,
                 "current": percent(now, digits),
                 "previous": percent(before, digits),
-                "change": change_points(now, before),
+                "change": change_points(now, before, digits),
             }
         )
 
@@ -815,8 +830,8 @@ def _busyness(r: _Report) -> dict[str, Any]:
             chart_columns(
                 [hour_label.format(h) for h in hours],
                 [
-                    (_("gevoerd"), [_get(by_hour, f"{h}.held") or 0 for h in hours], BRAND),
-                    (_("gemist"), [_get(by_hour, f"{h}.missed") or 0 for h in hours], RED),
+                    (_("gevoerd"), [by_hour.get(h, {}).get("held", 0) for h in hours], BRAND),
+                    (_("gemist"), [by_hour.get(h, {}).get("missed", 0) for h in hours], RED),
                 ],
                 stacked=True,
                 height=2.1,
@@ -1054,7 +1069,7 @@ def _topic_trends(r: _Report) -> dict[str, Any]:
                         r.axis_labels,
                         [row["count"] for row in years],
                         [row["share"] for row in years],
-                        (ACCENT, GREEN, "#b26a00")[index % 3],
+                        (ACCENT, GREEN, ORANGE)[index % 3],
                     ),
                     _("Aantal en aandeel chats over ‘%(topic)s’ per schooljaar")
                     % {"topic": topic["name"]},
@@ -1107,7 +1122,7 @@ def _prank(r: _Report) -> dict[str, Any]:
 def _operators(r: _Report) -> dict[str, Any]:
     """The team: how many, how many chats each, which disciplines. No names."""
     operators = r.figures["operators"]
-    colours = (BRAND, ACCENT, GREEN, "#b26a00", GREY)
+    colours = SERIES_COLOURS
     return {
         "operators": {
             "count": number(operators["count"]),

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from onthaal.errors import ServiceError
+from onthaal.stats.figures import school_year_parse
 from onthaal.stats.report import FORMATS, LANGUAGES, report_render
 
 
@@ -45,6 +46,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            school_year = school_year_parse(options["year"])
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
         output = options["output"]
         to_stdout = output in (None, "-")
         stdout_bytes = getattr(self.stdout, "buffer", None)
@@ -56,7 +61,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             content = report_render(
-                options["year"],
+                school_year,
                 format=options["format"],
                 language=options["language"],
                 audience=options["audience"],
