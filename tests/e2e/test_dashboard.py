@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-# The end-to-end fixtures, imported so that they serve this module too.
-from tests.e2e.conftest import axe_source, browser, server  # noqa: F401
 from tests.e2e.helpers import run_axe
 
 pytestmark = pytest.mark.browser
@@ -65,9 +63,9 @@ for user in (coordinator, operator):
 
 
 def test_the_dashboard_passes_axe_for_every_viewer(
-    server: Any,  # noqa: F811
-    browser: Any,  # noqa: F811
-    axe_source: str,  # noqa: F811
+    server: Any,
+    browser: Any,
+    axe_source: str,
 ) -> None:
     sessions = dict(line.split() for line in server.shell(SEED).strip().splitlines()[-2:])
     for username in ("stats-coordinator", "stats-operator"):
