@@ -90,7 +90,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onthaal.settings")
     from onthaal.config import ConfigError
 
-
     try:
         from onthaal import config
 

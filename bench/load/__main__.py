@@ -29,6 +29,7 @@ import math
 import os
 import random
 import secrets
+import signal
 import string
 import subprocess
 import sys
@@ -78,6 +79,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     target.add_argument("--database-url", help="PostgreSQL URL: start the servers here")
     target.add_argument("--redis-url", help="Redis URL for the servers started here")
     target.add_argument("--processes", type=int, default=2, help="servers to start (default 2)")
+    target.add_argument(
+        "--flush-redis",
+        action="store_true",
+        help="empty the Redis database first (it must be the benchmark's own): group "
+        "members left by killed servers stay for a day and slow every broadcast",
+    )
     target.add_argument(
         "--persistent-db",
         action="store_true",
@@ -355,6 +362,7 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
         "lost": stats.lost,
         "duplicates": stats.duplicates,
         "errors": dict(stats.errors),
+        "closed_early": dict(stats.close_reasons),
         "server_rss_before_mb": round(rss_before / 2**20, 1),
         "server_rss_after_mb": round(rss_after / 2**20, 1),
         "server_kb_per_socket": round((rss_after - rss_before) / 1024 / sockets, 1)
@@ -383,7 +391,7 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
         f"{result['delivered_messages_per_s']}/s; sent {stats.sent_total}, "
         f"LOST {stats.lost}, duplicates {stats.duplicates}, errors {dict(stats.errors)}"
     )
-    print(f"  sockets held: {open_sockets} of {sockets}")
+    print(f"  sockets held: {open_sockets} of {sockets}; closed early: {dict(stats.close_reasons)}")
     if run.pids:
         print(
             f"  server RSS {result['server_rss_before_mb']} MB → "
@@ -613,13 +621,17 @@ async def queue_scenario(run: Run, args: argparse.Namespace) -> None:
         "visitors": args.queue,
         "consoles": len(consoles),
         "sockets_open_at_end": open_sockets,
+        "closed_early": dict(stats.close_reasons),
         "rounds": rounds,
         "errors": dict(stats.errors),
         "server_kb_per_socket": round((rss_after - rss_before) / 1024 / sockets, 1)
         if run.pids
         else None,
     }
-    print(f"  sockets held: {open_sockets} of {sockets}; errors {dict(stats.errors)}")
+    print(
+        f"  sockets held: {open_sockets} of {sockets}; closed early: "
+        f"{dict(stats.close_reasons)}; errors {dict(stats.errors)}"
+    )
     if run.pids:
         print(f"  server memory: {run.results['queue']['server_kb_per_socket']} kB per socket")
     await asyncio.to_thread(
@@ -693,8 +705,18 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         return run.results
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # Unwind through the finally blocks, which stop the servers started here.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    if args.flush_redis and args.redis_url:
+        import redis
+
+        redis.Redis.from_url(args.redis_url).flushdb()
     results = asyncio.run(main_async(args))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))

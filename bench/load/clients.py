@@ -44,6 +44,9 @@ class Stats:
     acked: set[str] = field(default_factory=set)
     errors: Counter[str] = field(default_factory=Counter)
     closed: int = 0
+    # Why sockets closed before the end: "<code> <reason>", e.g. "1011 keepalive
+    # ping timeout" when the server's event loop was too busy to answer pings.
+    close_reasons: Counter[str] = field(default_factory=Counter)
 
     def in_window(self, sent_at: float) -> bool:
         return self.window[0] <= sent_at <= self.window[1]
@@ -109,6 +112,7 @@ class Peer:
         self.pending_acks: dict[str, float] = {}
         self.queue_frames: list[tuple[float, dict[str, Any]]] = []
         self.first_frame: dict[str, Any] | None = None
+        self.closing = False
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -130,8 +134,13 @@ class Peer:
                     self.queue_frames.append((time.monotonic(), frame))
                 elif kind == "error":
                     self.stats.errors[frame.get("code", "?")] += 1
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as closed:
+            if not self.closing:
+                code = (
+                    closed.rcvd.code if closed.rcvd else (closed.sent.code if closed.sent else 1006)
+                )
+                reason = closed.rcvd.reason if closed.rcvd else ""
+                self.stats.close_reasons[f"{code} {reason}".strip()] += 1
         finally:
             self.stats.closed += 1
 
@@ -183,6 +192,7 @@ class Peer:
             await asyncio.sleep(period)
 
     async def close(self) -> None:
+        self.closing = True
         with contextlib.suppress(ConnectionClosed):
             await self.socket.close()
         with contextlib.suppress(asyncio.CancelledError):
@@ -250,7 +260,12 @@ class RelayPeer(Peer):
                         "conversation_id": 0,
                     }
                 )
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as closed:
+            if not self.closing:
+                code = (
+                    closed.rcvd.code if closed.rcvd else (closed.sent.code if closed.sent else 1006)
+                )
+                reason = closed.rcvd.reason if closed.rcvd else ""
+                self.stats.close_reasons[f"{code} {reason}".strip()] += 1
         finally:
             self.stats.closed += 1

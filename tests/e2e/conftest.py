@@ -143,7 +143,10 @@ def chat_closed(server: Server) -> Iterator[None]:
     )
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop
+# running in this thread while it is started, which would make every later
+# test that uses asyncio (or Django's async-safety check) fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}; the test command installs it")
