@@ -13,9 +13,10 @@ Two scenarios, each in one run:
   times, and every waiting visitor should get its new position. Prints how
   long that takes to reach all of them.
 
-Servers: either ``--url`` (repeatable) for servers already running (the
-environment must then point at the same database, since operators are
-created with ``onthaal shell``; give ``--pid`` for memory figures), or
+Servers: either ``--url`` (repeatable) for servers already running (run
+the benchmark in the servers' own environment, the same
+ONTHAAL_DATABASE_URL and ONTHAAL_SECRET_KEY: operators and their sessions
+are created with ``onthaal shell``; give ``--pid`` for memory figures), or
 ``--database-url``/``--redis-url`` with ``--processes`` to start
 ``onthaal serve`` processes here. Everything stays on 127.0.0.1.
 """
@@ -128,13 +129,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--queue-operators", type=int, default=2, help="consoles open meanwhile (default 2)"
     )
     queue.add_argument(
-        "--queue-open-via",
-        choices=["http", "shell"],
-        default="http",
-        help="how the waiting visitors open their conversation: POST /api/v1/conversations "
-        "(default), or conversation_open() in one `onthaal shell` (faster for thousands)",
-    )
-    queue.add_argument(
         "--queue-timeout",
         type=float,
         default=60,
@@ -142,6 +136,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
 
     parser.add_argument("--no-ping", action="store_true", help="clients send no presence pings")
+    parser.add_argument(
+        "--open-via",
+        choices=["http", "shell"],
+        default="http",
+        help="how visitors open their conversation and operators accept it: over HTTP "
+        "(POST /api/v1/conversations, POST …/accept; default), or through the services "
+        "in one `onthaal shell` (quicker for thousands; the websockets are the same)",
+    )
     parser.add_argument(
         "--concurrency", type=int, default=32, help="connections opened at once (default 32)"
     )
@@ -255,8 +257,15 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
     operators = await asyncio.to_thread(
         srv.create_operators, run.env, prefix=run.prefix + "c", count=operator_count
     )
-    visitors = await open_conversations(run, args.chats, args.concurrency)
-    print(f"  {len(visitors)} conversations opened over HTTP ({time.monotonic() - t0:.1f} s)")
+    takers = [operators[n // per_operator]["id"] for n in range(args.chats)]
+    if args.open_via == "shell":
+        opened = await asyncio.to_thread(srv.open_conversations_in_shell, run.env, takers=takers)
+        visitors = [(cid, token, run.url(n)) for n, (cid, token) in enumerate(opened)]
+    else:
+        visitors = await open_conversations(run, args.chats, args.concurrency)
+    print(
+        f"  {len(visitors)} conversations opened ({args.open_via}, {time.monotonic() - t0:.1f} s)"
+    )
 
     # Operator k holds visitors k*per_operator...; its console is on the
     # next process after its first visitor's, so that (with 2+ processes)
@@ -267,16 +276,17 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
         if mine:
             home = run.url(run.urls.index(mine[0][2]) + 1)
             plan.append((operator, home, mine))
-    t1 = time.monotonic()
-    await bounded(
-        args.concurrency,
-        (
-            lambda op=op, home=home, cid=cid: accept(home, str(op["session"]), cid)
-            for op, home, mine in plan
-            for cid, _token, _url in mine
-        ),
-    )
-    print(f"  {len(visitors)} chats accepted over HTTP ({time.monotonic() - t1:.1f} s)")
+    if args.open_via == "http":
+        t1 = time.monotonic()
+        await bounded(
+            args.concurrency,
+            (
+                lambda op=op, home=home, cid=cid: accept(home, str(op["session"]), cid)
+                for op, home, mine in plan
+                for cid, _token, _url in mine
+            ),
+        )
+        print(f"  {len(visitors)} chats accepted over HTTP ({time.monotonic() - t1:.1f} s)")
 
     stats = Stats()
     await asyncio.sleep(2)
@@ -512,14 +522,15 @@ async def queue_scenario(run: Run, args: argparse.Namespace) -> None:
             "the sweeper ending them will add queue changes to the measurement"
         )
     t0 = time.monotonic()
-    if args.queue_open_via == "shell":
-        opened = await asyncio.to_thread(srv.open_conversations_in_shell, run.env, count=args.queue)
+    if args.open_via == "shell":
+        opened = await asyncio.to_thread(
+            srv.open_conversations_in_shell, run.env, takers=[None] * args.queue
+        )
         visitors = [(cid, token, run.url(n)) for n, (cid, token) in enumerate(opened)]
     else:
         visitors = await open_conversations(run, args.queue, args.concurrency)
     print(
-        f"  {len(visitors)} conversations opened ({args.queue_open_via}, "
-        f"{time.monotonic() - t0:.1f} s)"
+        f"  {len(visitors)} conversations opened ({args.open_via}, {time.monotonic() - t0:.1f} s)"
     )
     stats = Stats()
     await asyncio.sleep(2)

@@ -230,14 +230,21 @@ User.objects.filter(username__startswith={prefix!r}).update(availability=Availab
 
 OPEN_SCRIPT = r"""
 import json
+import sys
 
-from onthaal.chat.services import Intake, conversation_open
+from onthaal.chat.services import Intake, conversation_accept, conversation_open
+from onthaal.staff.models import User
 
+# stdin: one entry per visitor, the id of the operator who accepts it (or null).
+takers = json.load(sys.stdin)
+operators = {u.pk: u for u in User.objects.filter(pk__in=[t for t in takers if t])}
 out = []
-for _ in range({count}):
+for taker in takers:
     conversation, token = conversation_open(
         intake=Intake(audience="pupil"), user_agent="onthaal-bench", language="nl-be"
     )
+    if taker:
+        conversation_accept(conversation_id=conversation.pk, operator=operators[taker])
     out.append([conversation.pk, token])
 print("BENCH-JSON " + json.dumps(out))
 """
@@ -261,10 +268,13 @@ def end_everything(env: Environment, *, prefix: str, conversation_ids: list[int]
     )
 
 
-def open_conversations_in_shell(env: Environment, *, count: int) -> list[tuple[int, str]]:
-    """``count`` queued visitors through ``conversation_open`` in one process:
-    the quick way to fill a queue of thousands (over HTTP each request pays
-    for a new database connection)."""
-    output = env.shell(OPEN_SCRIPT.format(count=count))
+def open_conversations_in_shell(
+    env: Environment, *, takers: list[int | None]
+) -> list[tuple[int, str]]:
+    """One visitor per entry of ``takers`` through ``conversation_open`` in one
+    process, accepted by that operator (None: left in the queue): the quick
+    way to set up thousands (over HTTP each request pays for a new database
+    connection)."""
+    output = env.onthaal("shell", "--no-imports", "-c", OPEN_SCRIPT, stdin=json.dumps(takers))
     line = next(line for line in output.splitlines() if line.startswith("BENCH-JSON "))
     return [(int(pk), str(token)) for pk, token in json.loads(line.removeprefix("BENCH-JSON "))]
