@@ -99,7 +99,10 @@ if CONFIG.redis_url:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [CONFIG.redis_url]},
+            # channels-redis waits for events with a 5 s blocking read; redis-py 8's
+            # default 5 s socket timeout would end that read, and with it every
+            # websocket idle for 5 s (django/channels_redis#422).
+            "CONFIG": {"hosts": [{"address": CONFIG.redis_url, "socket_timeout": 10}]},
         }
     }
     CACHES = {

@@ -12,18 +12,11 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from tests.multiprocess.conftest import Cluster, operator_socket, visitor_open, visitor_socket
 
 IDLE_SECONDS = 12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CHANNEL_LAYERS needs a Redis socket_timeout above channels-redis' 5 s "
-    "blocking wait (redis-py 8 defaults to 5 s); see this module's docstring",
-)
 async def test_an_idle_chat_survives_and_still_delivers(cluster: Cluster):
     (operator,) = cluster.operators(1)
     visitor = visitor_open(cluster.a)
