@@ -121,8 +121,14 @@ def trends(
     )
 
 
-def _export_name(filters: figures.Filters, extension: str) -> str:
-    return f"onthaal-cijfers-{filters.start.isoformat()}-{filters.end.isoformat()}.{extension}"
+def _export_response(
+    filters: figures.Filters, body: bytes | str, extension: str, content_type: str
+) -> HttpResponse:
+    """An export as a download named after its period."""
+    name = f"onthaal-cijfers-{filters.start.isoformat()}-{filters.end.isoformat()}.{extension}"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @router.get("/export.csv")
@@ -137,9 +143,7 @@ def export_csv(
     """The main tables in one long CSV: ``table,key,subkey,measure,value``."""
     filters = _filters(request, start, end, channel, audience, operator)
     body = export.tables_csv(export.figures_tables(_figures(request, filters)))
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(filters, "csv")}"'
-    return response
+    return _export_response(filters, body, "csv", "text/csv; charset=utf-8")
 
 
 @router.get("/export.xlsx")
@@ -154,8 +158,6 @@ def export_xlsx(
     """The main tables as an Excel workbook, one sheet per table."""
     filters = _filters(request, start, end, channel, audience, operator)
     body = export.tables_xlsx(export.figures_tables(_figures(request, filters)))
-    response = HttpResponse(
-        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _export_response(
+        filters, body, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(filters, "xlsx")}"'
-    return response
