@@ -103,12 +103,14 @@ def frozen_rate_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def chat_open(db: None) -> ExtraOpening:
+def chat_open(db: None, settings: Any) -> ExtraOpening:
     """An extra opening today from 00:00 to 23:59 (Brussels), so the chat is open now.
 
     (In the last minute before midnight the chat is closed: tests then fail
-    with chat_closed, which says why.)
+    with chat_closed, which says why.) The intake's closing cut-off is set to
+    0 minutes, so that it does not refuse visitors before 23:59 as well.
     """
+    settings.ONTHAAL_CLOSING_CUTOFF_MINUTES = 0
     return extra_opening_create(
         date=timezone.localdate(), opens=time(0, 0), closes=time(23, 59), note="tests"
     )

@@ -9,6 +9,10 @@ times the figures the dashboard, the API and the annual report use:
   ``--chats`` conversations, with two topics followed;
 - the baseline: a plain ``SELECT COUNT(*)`` over the same table, same run.
 
+The machine is shared, so next to each wall-clock time it prints the CPU
+time the work took (this process, and on PostgreSQL on loopback also the
+server process serving it, read from /proc) and the load average.
+
 Targets (docs/performance.md): a school year of 10,000 chats under 0.5 s on
 SQLite; a ten-year trend over 1,000,000 conversations under 5 s.
 
@@ -32,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,6 +67,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--index", action="store_true", help="add the proposed indexes first")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument(
+        "--profile", action="store_true", help="print the slowest queries of each function"
+    )
     parser.add_argument(
         "--data-dir",
         default="",
@@ -248,15 +256,67 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
     return {"generate_s": time.perf_counter() - started, "per_year": per_year}
 
 
-def _time(function: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median seconds of ``repeat`` runs after one warm-up run, and the result."""
+def _proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (field 3 is index 0)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _server_cpu_seconds() -> float:
+    """CPU seconds (user + system) that the PostgreSQL server spent for this
+    connection, when it runs on this machine and /proc shows it; else 0.
+
+    The backend's own time, plus its parallel query workers': they exit
+    after each query, and the postmaster that reaps them adds their time to
+    its children's time (so an autovacuum worker ending meanwhile counts too).
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        backend = _proc_stat(pid)
+        postmaster = _proc_stat(int(backend[1]))
+    except OSError:
+        return 0.0
+    ticks = int(backend[11]) + int(backend[12]) + int(postmaster[13]) + int(postmaster[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Timing:
+    wall: float  # median seconds
+    cpu: float  # median CPU seconds of this process
+    server_cpu: float  # median CPU seconds of the PostgreSQL backend (0 on SQLite)
+
+    def show(self) -> str:
+        text = f"{self.wall * 1000:8.1f} ms (CPU {self.cpu * 1000:.0f} ms"
+        if self.server_cpu:
+            text += f" + server {self.server_cpu * 1000:.0f} ms"
+        return text + ")"
+
+
+def _time(function: Callable[[], Any], repeat: int) -> tuple[Timing, Any]:
+    """Median wall and CPU seconds of ``repeat`` runs after one warm-up run, and the result."""
     result = function()  # warm the caches: the timed runs are the steady state
-    timings = []
+    walls, cpus, servers = [], [], []
     for _ in range(repeat):
+        server = _server_cpu_seconds()
+        cpu = time.process_time()
         started = time.perf_counter()
         result = function()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings), result
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+        servers.append(_server_cpu_seconds() - server)
+    return Timing(
+        statistics.median(walls), statistics.median(cpus), statistics.median(servers)
+    ), result
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def main() -> int:
@@ -285,6 +345,7 @@ def main() -> int:
             f"{args.years} school years, generated in {generated['generate_s']:.1f} s"
             f"{'; with the proposed indexes' if args.index else ''}"
         )
+        print(f"before timing: {_load()} ({os.cpu_count()} CPUs)")
         baseline, total = _time(lambda: Conversation.objects.count(), args.repeat)
         year = args.last_year
         first_year = year - args.years + 1
@@ -295,17 +356,26 @@ def main() -> int:
             lambda: trends(first_year, year, topics=["zelfmoordgedachten", "pesten / cyberpesten"]),
             args.repeat,
         )
-        print(f"SELECT COUNT(*) over {total:,} rows (baseline): {baseline * 1000:8.1f} ms")
+        with CaptureQueriesContext(connection) as trend_queries:
+            trends(first_year, year, topics=["zelfmoordgedachten", "pesten / cyberpesten"])
+        print(f"SELECT COUNT(*) over {total:,} rows (baseline): {baseline.show()}")
         print(
             f"school_year_figures({year}), {year_figures['totals']['queued']:,} chats, "
-            f"{len(queries)} queries: {year_s * 1000:8.1f} ms  "
-            f"(× {year_s / baseline:.1f} baseline; target < 500 ms)"
+            f"{len(queries)} queries: {year_s.show()}  "
+            f"(× {year_s.wall / baseline.wall:.1f} baseline; target < 500 ms)"
         )
         print(
-            f"trends({first_year}–{year}), {args.years} years, 2 topics: "
-            f"{trend_s * 1000:8.1f} ms  (× {trend_s / baseline:.1f} baseline; "
-            f"target < 5000 ms at 1,000,000)"
+            f"trends({first_year}–{year}), {args.years} years, 2 topics, "
+            f"{len(trend_queries)} queries: {trend_s.show()}  "
+            f"(× {trend_s.wall / baseline.wall:.1f} baseline; target < 5000 ms at 1,000,000)"
         )
+        print(f"after timing: {_load()}")
+        if args.profile:
+            for name, captured in (("school_year_figures", queries), ("trends", trend_queries)):
+                slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
+                print(f"  slowest queries of {name} (one run, seconds):")
+                for query in slowest[:6]:
+                    print(f"    {float(query['time']):6.3f}  {query['sql'][:110]}")
         totals = year_figures["totals"]
         print(
             f"  figures {year}: held {totals['held']:,}, missed {totals['missed']:,}, "

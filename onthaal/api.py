@@ -12,13 +12,17 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from onthaal.assignment.api import router as assignment_router
 from onthaal.chat.api import router as chat_router
 from onthaal.errors import ServiceError
 from onthaal.quality.api import router as quality_router
 from onthaal.registration.api import router as registration_router
+from onthaal.safeguard.api import router as safeguard_router
 from onthaal.shifts.api import router as shifts_router
 from onthaal.staff.api import router as staff_router
 from onthaal.stats.api import router as stats_router
+from onthaal.supervision.api import router as supervision_router
+from onthaal.toolkit.api import router as toolkit_router
 
 logger = logging.getLogger("onthaal.api")
 
@@ -37,6 +41,10 @@ api.add_router("", registration_router)
 api.add_router("/stats", stats_router)
 api.add_router("/quality", quality_router)
 api.add_router("/shifts", shifts_router)
+api.add_router("", assignment_router)
+api.add_router("/safeguard", safeguard_router)
+api.add_router("", supervision_router)
+api.add_router("/toolkit", toolkit_router)
 
 
 def _error(

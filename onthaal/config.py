@@ -36,6 +36,20 @@ def _int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def _minutes(name: str, default: float) -> float:
+    """A number of minutes, decimals allowed ("0.5" is half a minute), at least 0."""
+    raw = _get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of minutes, got {raw!r}") from exc
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be 0 or more minutes, got {raw!r}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = _get(name).lower()
     if not raw:
@@ -99,12 +113,29 @@ class Config:
     # Passkeys and single sign-on (docs/security.md, "Signing in").
     webauthn_rp_id: str = ""
     webauthn_origins: tuple[str, ...] = ()
+    # Adding or removing a passkey asks for a second factor given this recently.
+    reauth_minutes: int = 5
     oidc: OidcConfig | None = None
     # Chat scans: an open review keeps a transcript at most this long after the chat.
     scan_hold_max_days: int = 90
+    # The visitor in the queue is offered alternatives after this wait (0 = never).
+    long_wait_minutes: float = 10.0
+    # Returning visitors and prank calls (docs/security.md, "Returning visitors").
+    visitor_key: str = ""
+    prank_hold_max_days: int = 60
+    prank_mark_days: int = 180
+    flood_chats_per_hour: int = 10
+    # Assignment (docs/operations.md, "Assignment and closing time").
+    assignment: str = "manual"
+    offer_timeout_seconds: int = 30
+    closing_cutoff_minutes: int = 10
+    # Scale (docs/operations.md, "Database connections and channel groups").
+    database_pool_size: int = 10
+    channel_group_expiry_seconds: int = 3600
 
 
 LOG_FORMATS = ("plain", "json")
+ASSIGNMENT_MODES = ("manual", "auto")
 
 
 @dataclass(frozen=True)
@@ -183,6 +214,9 @@ def load() -> Config:
     log_format = _get("ONTHAAL_LOG_FORMAT").lower() or "plain"
     if log_format not in LOG_FORMATS:
         raise ConfigError(f"ONTHAAL_LOG_FORMAT must be plain or json, got {log_format!r}")
+    assignment = _get("ONTHAAL_ASSIGNMENT").lower() or "manual"
+    if assignment not in ASSIGNMENT_MODES:
+        raise ConfigError(f"ONTHAAL_ASSIGNMENT must be manual or auto, got {assignment!r}")
     return Config(
         debug=debug,
         secret_key=secret_key,
@@ -202,10 +236,23 @@ def load() -> Config:
         time_zone=_get("ONTHAAL_TIME_ZONE") or "Europe/Brussels",
         transcript_retention_days=_int("ONTHAAL_TRANSCRIPT_RETENTION_DAYS", 30, minimum=1),
         scan_hold_max_days=_int("ONTHAAL_SCAN_HOLD_MAX_DAYS", 90, minimum=1),
+        long_wait_minutes=_minutes("ONTHAAL_LONG_WAIT_MINUTES", 10.0),
+        visitor_key=_get("ONTHAAL_VISITOR_KEY"),
+        prank_hold_max_days=_int("ONTHAAL_PRANK_HOLD_MAX_DAYS", 60, minimum=1),
+        prank_mark_days=_int("ONTHAAL_PRANK_MARK_DAYS", 180, minimum=1),
+        flood_chats_per_hour=_int("ONTHAAL_FLOOD_CHATS_PER_HOUR", 10, minimum=0),
         message_keys=_message_keys(debug=debug, secret_key=secret_key),
         metrics_token=_get("ONTHAAL_METRICS_TOKEN"),
         log_format=log_format,
         webauthn_rp_id=_get("ONTHAAL_WEBAUTHN_RP_ID"),
         webauthn_origins=tuple(_list("ONTHAAL_WEBAUTHN_ORIGIN", [])),
+        reauth_minutes=_int("ONTHAAL_REAUTH_MINUTES", 5, minimum=1),
         oidc=_oidc(),
+        assignment=assignment,
+        offer_timeout_seconds=_int("ONTHAAL_OFFER_TIMEOUT_SECONDS", 30, minimum=5),
+        closing_cutoff_minutes=_int("ONTHAAL_CLOSING_CUTOFF_MINUTES", 10, minimum=0),
+        database_pool_size=_int("ONTHAAL_DATABASE_POOL_SIZE", 10, minimum=0),
+        channel_group_expiry_seconds=_int(
+            "ONTHAAL_CHANNEL_GROUP_EXPIRY_SECONDS", 3600, minimum=300
+        ),
     )

@@ -1,7 +1,9 @@
-"""ASGI lifespan: runs the conversation sweeper beside the server.
+"""ASGI lifespan: runs the conversation sweeper beside the server, and with
+``ONTHAAL_ASSIGNMENT=auto`` the assignment rounds.
 
 Every server process runs one sweeper; ``conversations_sweep`` uses
-conditional updates, so several processes sweeping at once is safe.
+conditional updates, so several processes sweeping at once is safe. The same
+holds for ``offers_assign`` (onthaal/assignment/services.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,25 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 PURGE_INTERVAL_SECONDS = 3600
+# How often each process runs an assignment round (auto mode): offers expire
+# at most this late, and a visitor whose offer lapsed is offered again this soon.
+ASSIGN_INTERVAL_SECONDS = 2.0
+
+
+async def assign_forever(interval: float) -> None:
+    """Expire unanswered offers and offer the queue every ``interval`` seconds.
+
+    Queue changes also start a round at once (``assignment_kick``); this loop
+    catches time-outs and operators who became available.
+    """
+    from onthaal.assignment.services import offers_assign
+
+    while True:
+        try:
+            await database_sync_to_async(offers_assign)()
+        except Exception:
+            logger.exception("assignment round failed; trying again next round")
+        await asyncio.sleep(interval)
 
 
 async def sweep_forever(interval: float) -> None:
@@ -57,14 +78,18 @@ class LifespanApp:
         if scope["type"] != "lifespan":
             await self.app(scope, receive, send)
             return
-        task: asyncio.Task[None] | None = None
+        tasks: list[asyncio.Task[None]] = []
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                task = asyncio.create_task(sweep_forever(settings.ONTHAAL_SWEEP_INTERVAL_SECONDS))
+                tasks.append(
+                    asyncio.create_task(sweep_forever(settings.ONTHAAL_SWEEP_INTERVAL_SECONDS))
+                )
+                if settings.ONTHAAL_ASSIGNMENT == "auto":
+                    tasks.append(asyncio.create_task(assign_forever(ASSIGN_INTERVAL_SECONDS)))
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if task is not None:
+                for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task

@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "onthaal.history",
     "onthaal.quality",
     "onthaal.shifts",
+    "onthaal.safeguard",
+    "onthaal.supervision",
+    "onthaal.toolkit",
+    "onthaal.assignment",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +82,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
+    CONFIG.database_pool_size
+):
+    # A pool (psycopg_pool) instead of a new PostgreSQL connection for every
+    # request and every consumer call (fork + authentication: ~25 ms each).
+    # Channels "closes" the connection around each database_sync_to_async
+    # call: with the pool that only hands it back. Not CONN_MAX_AGE: under
+    # ASGI every HTTP request runs in a thread of its own, and idle per-thread
+    # connections used up PostgreSQL's slots (docs/performance.md, "Load").
+    # Each process holds at most ONTHAAL_DATABASE_POOL_SIZE connections.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, CONFIG.database_pool_size),
+        "max_size": CONFIG.database_pool_size,
+        # Seconds a request waits for a free connection; also how soon it
+        # fails when PostgreSQL is down (/healthz answers 503 within it).
+        "timeout": 5,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "staff.User"
@@ -98,11 +119,25 @@ AUTH_PASSWORD_VALIDATORS = [
 if CONFIG.redis_url:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis' layer, keeping this process's groups alive
+            # (onthaal/ops/channel_layer.py), so group_expiry can be short.
+            "BACKEND": "onthaal.ops.channel_layer.OnthaalRedisChannelLayer",
             # channels-redis waits for events with a 5 s blocking read; redis-py 8's
             # default 5 s socket timeout would end that read, and with it every
             # websocket idle for 5 s (django/channels_redis#422).
-            "CONFIG": {"hosts": [{"address": CONFIG.redis_url, "socket_timeout": 10}]},
+            "CONFIG": {
+                "hosts": [{"address": CONFIG.redis_url, "socket_timeout": 10}],
+                # How long a channel stays in a group without being re-added.
+                # Each process re-adds its own living channels, so this only
+                # bounds how long channels of a killed process linger and slow
+                # every group_send (Channels' default: a day).
+                "group_expiry": CONFIG.channel_group_expiry_seconds,
+                # Events waiting in Redis per receiving process (channels-redis
+                # keeps one list per process), beyond which it drops new ones
+                # silently. The default of 100 lost messages under load
+                # (docs/performance.md, "Load"); events still expire after 60 s.
+                "capacity": 10_000,
+            },
         }
     }
     CACHES = {
@@ -161,16 +196,29 @@ ONTHAAL_MAX_MESSAGE_CHARS = CONFIG.max_message_chars
 ONTHAAL_RATE_CONVERSATIONS_PER_HOUR = CONFIG.rate_conversations_per_hour
 ONTHAAL_RATE_MESSAGES_PER_MINUTE = CONFIG.rate_messages_per_minute
 ONTHAAL_SWEEP_INTERVAL_SECONDS = CONFIG.sweep_interval_seconds
+# manual: operators take chats from the queue; auto: the queue is also offered
+# to the least-loaded available operator (onthaal/assignment).
+ONTHAAL_ASSIGNMENT = CONFIG.assignment
+ONTHAAL_OFFER_TIMEOUT_SECONDS = CONFIG.offer_timeout_seconds
+ONTHAAL_CLOSING_CUTOFF_MINUTES = CONFIG.closing_cutoff_minutes
 ONTHAAL_QUICK_EXIT_URL = CONFIG.quick_exit_url
 ONTHAAL_TRANSCRIPT_RETENTION_DAYS = CONFIG.transcript_retention_days
 # A transcript drawn for a chat scan stays until reviewed, at most this many days.
 ONTHAAL_SCAN_HOLD_MAX_DAYS = CONFIG.scan_hold_max_days
+# The waiting visitor is offered other helplines and self-help tools after this (0 = never).
+ONTHAAL_LONG_WAIT_MINUTES = CONFIG.long_wait_minutes
+# Returning visitors, prank reviews, blocks, flood hold (docs/security.md).
+ONTHAAL_VISITOR_KEY = CONFIG.visitor_key
+ONTHAAL_PRANK_HOLD_MAX_DAYS = CONFIG.prank_hold_max_days
+ONTHAAL_PRANK_MARK_DAYS = CONFIG.prank_mark_days
+ONTHAAL_FLOOD_CHATS_PER_HOUR = CONFIG.flood_chats_per_hour
 ONTHAAL_MESSAGE_KEYS = CONFIG.message_keys
 # Bearer token for /metrics from other hosts than loopback ("" = loopback only).
 ONTHAAL_METRICS_TOKEN = CONFIG.metrics_token
 # Passkeys: relying party id and origin(s); empty = the request's host and origin.
 ONTHAAL_WEBAUTHN_RP_ID = CONFIG.webauthn_rp_id
 ONTHAAL_WEBAUTHN_ORIGINS = list(CONFIG.webauthn_origins)
+ONTHAAL_REAUTH_MINUTES = CONFIG.reauth_minutes
 # OpenID Connect single sign-on; ONTHAAL_OIDC_ISSUER = "" means off.
 _oidc = CONFIG.oidc
 ONTHAAL_OIDC_ISSUER = _oidc.issuer if _oidc else ""

@@ -21,6 +21,9 @@ urlpatterns = [
     path("cijfers/", include("onthaal.stats.urls")),
     path("kwaliteit/", include("onthaal.quality.urls")),
     path("diensten/", include("onthaal.shifts.urls")),
+    path("nepoproepen/", include("onthaal.safeguard.urls")),
+    path("toezicht/", include("onthaal.supervision.urls")),
+    path("hulpmiddelen/", include("onthaal.toolkit.urls")),
     path("beheer/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -93,6 +93,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(CONN_MAX_AGE=600; bench/load/settings_experiment.py)",
     )
     target.add_argument(
+        "--db-threads",
+        type=int,
+        metavar="N",
+        help="experiment: threads running the consumers' database calls per process "
+        "(default 1; bench/load/settings_experiment.py)",
+    )
+    target.add_argument(
         "--redis-socket-timeout",
         type=float,
         metavar="SECONDS",
@@ -338,9 +345,12 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
     await asyncio.sleep(args.warmup)
     cpu0, machine0, own0 = run.cpu(), MachineCpu.now(), cpu_seconds(os.getpid())
     watched0 = run.watched_cpu()
+    load0 = os.getloadavg()[0]
     start = time.monotonic()
     stats.window = (start, start + args.duration)
     await asyncio.sleep(args.duration)
+    # The 1-minute load average: the cores are shared (docs/performance.md).
+    load1 = os.getloadavg()[0]
     elapsed = time.monotonic() - start
     cpu1, machine1, own1 = run.cpu(), MachineCpu.now(), cpu_seconds(os.getpid())
     watched1 = run.watched_cpu()
@@ -388,6 +398,7 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
         if delivered
         else {},
         "machine_cpu_busy": round(machine1.share_since(machine0), 2),
+        "load_average": [round(load0, 2), round(load1, 2)],
         "loadgen_cpu_share_of_one_core": round((own1 - own0) / elapsed, 2),
     }
     run.results["chats"] = result
@@ -413,6 +424,7 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
             f"{result['machine_cpu_busy']:.0%}; load generator "
             f"{result['loadgen_cpu_share_of_one_core']} cores"
         )
+    print(f"  load average (1 min) {load0:.2f} at the start, {load1:.2f} at the end")
     for pid, per_message in result["watched_cpu_ms_per_message"].items():
         print(f"  process {pid} and its children: {per_message} ms CPU per delivered message")
 
@@ -572,6 +584,7 @@ async def queue_scenario(run: Run, args: argparse.Namespace) -> None:
         for console in consoles:
             console.queue_frames.clear()
         commits0, cpu0 = _db_commits(run.env.variables.get("ONTHAAL_DATABASE_URL")), run.cpu()
+        load0 = os.getloadavg()[0]
         started = time.monotonic()
         status, body = await request(
             run.url(0), "POST", "/api/v1/queue/take", headers=csrf_headers(str(taker["session"]))
@@ -611,12 +624,14 @@ async def queue_scenario(run: Run, args: argparse.Namespace) -> None:
             "seconds": round(elapsed, 1),
             "server_cpu_seconds": round(cpu1 - cpu0, 1) if run.pids else None,
             "db_transactions": (commits1 - commits0) if commits0 is not None else None,
+            "load_average": round(load0, 2),
         }
         rounds.append(item)
         print(
             f"  take {round_number}: {len(values)}/{len(waiting)} waiting visitors got their "
             f"new position within {args.queue_timeout:.0f} s; server CPU "
-            f"{item['server_cpu_seconds']} s; database transactions {item['db_transactions']}"
+            f"{item['server_cpu_seconds']} s; database transactions {item['db_transactions']}; "
+            f"load average {load0:.2f}"
         )
         show("    position update lag", values)
         show("    console queue update", console_lags)
@@ -664,13 +679,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             data_dir=Path(tmp),
             max_chats_per_operator=max(args.chats_per_operator, 2),
             settings_module="bench.load.settings_experiment"
-            if args.persistent_db or args.redis_socket_timeout
+            if args.persistent_db or args.redis_socket_timeout or args.db_threads
             else None,
         )
         if args.persistent_db:
             env.variables["ONTHAAL_BENCH_CONN_MAX_AGE"] = "600"
         if args.redis_socket_timeout:
             env.variables["ONTHAAL_BENCH_REDIS_SOCKET_TIMEOUT"] = str(args.redis_socket_timeout)
+        if args.db_threads:
+            env.variables["ONTHAAL_BENCH_DB_THREADS"] = str(args.db_threads)
         managed = None
         if args.url:
             run = Run(
@@ -695,6 +712,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "processes": len(run.urls),
             "persistent_db": args.persistent_db,
             "redis_socket_timeout": args.redis_socket_timeout,
+            "db_threads": args.db_threads,
             "command": " ".join(["python -m bench.load", *sys.argv[1:]]),
         }
         try:

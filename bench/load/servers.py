@@ -72,6 +72,7 @@ class Environment:
         # The benchmark's clients all come from 127.0.0.1 and write fast.
         env["ONTHAAL_RATE_CONVERSATIONS_PER_HOUR"] = "100000000"
         env["ONTHAAL_RATE_MESSAGES_PER_MINUTE"] = "100000"
+        env["ONTHAAL_FLOOD_CHATS_PER_HOUR"] = "0"  # no flood hold (onthaal.safeguard)
         env["ONTHAAL_MAX_CHATS_PER_OPERATOR"] = str(max(1, max_chats_per_operator))
         env.setdefault("ONTHAAL_RECONNECT_GRACE_SECONDS", "300")
         env["PYTHONUNBUFFERED"] = "1"

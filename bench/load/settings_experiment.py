@@ -13,7 +13,10 @@ two changes the load benchmark measures the effect of.
   connection for every ``database_sync_to_async`` call of a consumer.
   Under ASGI every HTTP request runs in a thread of its own, so for HTTP a
   connection pool (Django's ``"pool"`` option, psycopg_pool) is the real
-  fix; the consumers' calls all run in one long-lived thread per process.
+  fix, and since issue 4 the default on PostgreSQL; this experiment puts
+  persistent connections in the pool's place, for comparison.
+- ``--db-threads N`` (ONTHAAL_BENCH_DB_THREADS): how many threads run the
+  consumers' database calls (onthaal/ops/dbcalls.py; default 1).
 
 See docs/performance.md ("Load").
 """
@@ -32,9 +35,16 @@ if _socket_timeout and CONFIG.redis_url:
 _conn_max_age = os.environ.get("ONTHAAL_BENCH_CONN_MAX_AGE")
 if _conn_max_age:
     DATABASES["default"]["CONN_MAX_AGE"] = int(_conn_max_age)
+    # Instead of the pool (Django refuses both at once).
+    DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
     # No health check: Channels closes "old" connections around every
     # database_sync_to_async call, so Django would run its check query
     # before nearly every consumer call (a sixth of the database thread's
     # time in a profile). A dropped connection then fails one call and is
     # replaced at the next.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+
+# How many threads run the consumers' database calls (onthaal/ops/dbcalls.py).
+_db_threads = os.environ.get("ONTHAAL_BENCH_DB_THREADS")
+if _db_threads:
+    ONTHAAL_DATABASE_THREADS = int(_db_threads)

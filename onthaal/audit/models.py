@@ -21,6 +21,9 @@ class Action(models.TextChoices):
     ACCOUNT_CREATED = "account_created", _("account aangemaakt")
     ACCOUNT_CHANGED = "account_changed", _("account gewijzigd")
     ROLE_CHANGED = "role_changed", _("rol gewijzigd")
+    PRANK_REVIEWED = "prank_reviewed", _("nepoproep beoordeeld")
+    VISITOR_BLOCKED = "visitor_blocked", _("bezoeker geblokkeerd")
+    VISITOR_UNBLOCKED = "visitor_unblocked", _("blokkering opgeheven")
 
 
 class AuditEntry(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -13,13 +14,23 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.security import HttpBearer, django_auth
 
-from onthaal.api_schemas import ERRORS, responses
+from onthaal.api_schemas import (
+    ERRORS,
+    ChatStatusOut,
+    ConversationOut,
+    ConversationStateOut,
+    MessageOut,
+    MessagesOut,
+    VisitorConversationOut,
+    responses,
+)
 from onthaal.audit.services import audit_transcript_opened
 from onthaal.chat import events, selectors, services
+from onthaal.chat.closing import intake_status
 from onthaal.chat.models import Conversation, EndReason, Sender
 from onthaal.errors import NotFound
-from onthaal.hours.selectors import opening_status
 from onthaal.ratelimit import rate_limit_hit
+from onthaal.safeguard import services as safeguard_services
 from onthaal.staff.models import User
 
 router = Router(tags=["conversations"])
@@ -48,6 +59,11 @@ class IntakeIn(Schema):
     gender: str = Field("", description="girl | boy | x | '' (skipped)")
     referral_source: str = Field("", description="how they found the chat, or ''")
     touch: bool = Field(False, description="the page saw a touch screen (device class only)")
+    visitor_key: str = Field(
+        "",
+        description="returning-visitor key kept by the browser (32–128 of A-Z a-z 0-9 - _), "
+        "or '' (only a keyed hash is stored; docs/security.md)",
+    )
 
 
 class OpenedOut(Schema):
@@ -91,14 +107,23 @@ def _frame(request: HttpRequest, conversation: Conversation) -> dict[str, Any]:
     return events.conversation_frame_for_visitor(conversation)
 
 
-@router.get("/status", auth=None, tags=["status"])
+@router.get("/status", auth=None, tags=["status"], response=responses(ChatStatusOut))
 def chat_status(request: HttpRequest) -> dict[str, Any]:
-    """Is the chat open now; if not, when it opens next, and where to turn meanwhile."""
-    status = opening_status(at=timezone.now())
+    """Is the chat open now; if not, when it opens next, and where to turn meanwhile.
+
+    ``accepting`` is false also while open, in the last
+    ``ONTHAAL_CLOSING_CUTOFF_MINUTES`` before closing (``intake_closes_at``);
+    ``next_opening`` then says when a new chat can start again.
+    """
+    intake = intake_status(at=timezone.now())
     return {
-        "open": status.is_open,
-        "closes_at": status.closes_at.isoformat() if status.closes_at else None,
-        "next_opening": status.next_opening.isoformat() if status.next_opening else None,
+        "open": intake.is_open,
+        "accepting": intake.accepting,
+        "closes_at": intake.closes_at.isoformat() if intake.closes_at else None,
+        "intake_closes_at": intake.intake_closes_at.isoformat()
+        if intake.intake_closes_at
+        else None,
+        "next_opening": intake.next_opening.isoformat() if intake.next_opening else None,
         "helplines": HELPLINES,
     }
 
@@ -112,17 +137,25 @@ def conversation_open(request: HttpRequest, intake: IntakeIn) -> Status[dict[str
         limit=settings.ONTHAAL_RATE_CONVERSATIONS_PER_HOUR,
         window_seconds=3600,
     )
-    conversation, token = services.conversation_open(
-        intake=services.Intake(
-            audience=intake.audience,
-            age=intake.age,
-            gender=intake.gender,
-            referral_source=intake.referral_source,
-        ),
-        user_agent=request.headers.get("User-Agent", ""),
-        touch=intake.touch,
-        language=get_language() or settings.LANGUAGE_CODE,
+    # Blocks and the flood hold (onthaal.safeguard): the address is only hashed.
+    visitor_hash = safeguard_services.intake_guard(
+        visitor_key=intake.visitor_key, client_address=request.META.get("REMOTE_ADDR", "")
     )
+    with transaction.atomic():
+        conversation, token = services.conversation_open(
+            intake=services.Intake(
+                audience=intake.audience,
+                age=intake.age,
+                gender=intake.gender,
+                referral_source=intake.referral_source,
+            ),
+            user_agent=request.headers.get("User-Agent", ""),
+            touch=intake.touch,
+            language=get_language() or settings.LANGUAGE_CODE,
+        )
+        safeguard_services.conversation_visitor_link(
+            conversation=conversation, visitor_hash=visitor_hash
+        )
     return Status(
         201,
         {
@@ -134,7 +167,11 @@ def conversation_open(request: HttpRequest, intake: IntakeIn) -> Status[dict[str
     )
 
 
-@router.get("/conversations/{conversation_id}", auth=VISITOR_OR_STAFF, response=responses())
+@router.get(
+    "/conversations/{conversation_id}",
+    auth=VISITOR_OR_STAFF,
+    response=responses(ConversationStateOut),
+)
 def conversation_detail(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     conversation = _conversation(request, conversation_id)
     if not _is_staff(request):
@@ -146,7 +183,9 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> dict[str,
 
 
 @router.get(
-    "/conversations/{conversation_id}/messages", auth=VISITOR_OR_STAFF, response=responses()
+    "/conversations/{conversation_id}/messages",
+    auth=VISITOR_OR_STAFF,
+    response=responses(MessagesOut),
 )
 def message_list(request: HttpRequest, conversation_id: int, after: int = 0) -> dict[str, Any]:
     """Messages with an id greater than ``after`` (what a reconnecting client missed)."""
@@ -168,7 +207,7 @@ def message_list(request: HttpRequest, conversation_id: int, after: int = 0) -> 
 @router.post(
     "/conversations/{conversation_id}/messages",
     auth=VISITOR_OR_STAFF,
-    response={201: dict[str, Any], **responses()},
+    response={201: MessageOut, **responses(MessageOut)},
 )
 def message_send(
     request: HttpRequest, conversation_id: int, payload: MessageIn
@@ -193,7 +232,11 @@ def message_send(
     return Status(201 if created else 200, {"message": events.message_frame(message)})
 
 
-@router.post("/conversations/{conversation_id}/end", auth=VISITOR_OR_STAFF, response=responses())
+@router.post(
+    "/conversations/{conversation_id}/end",
+    auth=VISITOR_OR_STAFF,
+    response=responses(ConversationOut),
+)
 def conversation_end(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     """End the chat (the visitor, or the operator who holds it)."""
     conversation = _conversation(request, conversation_id)
@@ -209,7 +252,11 @@ def conversation_end(request: HttpRequest, conversation_id: int) -> dict[str, An
     return {"conversation": _frame(request, conversation)}
 
 
-@router.post("/conversations/{conversation_id}/rating", auth=VisitorToken(), response=responses())
+@router.post(
+    "/conversations/{conversation_id}/rating",
+    auth=VisitorToken(),
+    response=responses(VisitorConversationOut),
+)
 def conversation_rate(
     request: HttpRequest, conversation_id: int, payload: RatingIn
 ) -> dict[str, Any]:

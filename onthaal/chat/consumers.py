@@ -7,22 +7,30 @@ are documented in docs/api.md.
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from onthaal.assignment.consumers import HANDLERS as offer_handlers
+from onthaal.assignment.consumers import OfferConsumerMixin, offers_snapshot
 from onthaal.audit.services import audit_transcript_opened
 from onthaal.chat import events, selectors, services
 from onthaal.chat.models import Conversation, EndReason, Sender, Status
 from onthaal.errors import InvalidInput, ServiceError
 from onthaal.ops import metrics as ops_metrics
+from onthaal.ops.dbcalls import database_sync_to_async  # a few threads on PostgreSQL
 from onthaal.ratelimit import rate_limit_hit
 from onthaal.staff.models import User
+from onthaal.supervision import selectors as supervision_selectors
+from onthaal.supervision import services as supervision
 
 logger = logging.getLogger("onthaal.chat")
 
@@ -31,6 +39,8 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 MAX_FRAME_BYTES = 64 * 1024
+# Message ids a socket remembers having forwarded (see message_new).
+FORWARDED_IDS_KEPT = 256
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -55,6 +65,41 @@ def _str_field(content: dict[str, Any], name: str) -> str:
             code="invalid_frame",
         )
     return value
+
+
+# Pings: a visitor's presence is written for all sockets of a process at
+# once, every SEEN_FLUSH_SECONDS (one UPDATE instead of one per ping: 5,000
+# waiting visitors ping 250 times a second). Far below the reconnect grace.
+SEEN_FLUSH_SECONDS = 5.0
+_seen_pending: set[int] = set()
+_seen_flushers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+
+
+def _seen_later(conversation_id: int) -> None:
+    _seen_pending.add(conversation_id)
+    loop = asyncio.get_running_loop()
+    flusher = _seen_flushers.get(loop)
+    if flusher is None or flusher.done():
+        for stale in [other for other in _seen_flushers if other.is_closed()]:
+            del _seen_flushers[stale]
+        _seen_flushers[loop] = loop.create_task(_seen_flush())
+
+
+async def _seen_flush() -> None:
+    await asyncio.sleep(SEEN_FLUSH_SECONDS)
+    ids = list(_seen_pending)
+    _seen_pending.clear()
+    if not ids:
+        return
+    try:
+        await database_sync_to_async(services.conversations_visitor_seen)(conversation_ids=ids)
+    except Exception:
+        logger.warning("writing %s visitors' presence failed", len(ids), exc_info=True)
+
+
+def _cache_call(func: Callable[..., None]) -> Callable[..., Awaitable[None]]:
+    """Run a cache-only call (Redis) in a worker thread, not the database's."""
+    return sync_to_async(func, thread_sensitive=False)
 
 
 def _check_message_rate(conversation_id: int, side: str) -> None:
@@ -124,6 +169,15 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     # Channel-layer events common to both sides.
 
     async def message_new(self, event: dict[str, Any]) -> None:
+        # A resend re-broadcasts a stored message (its first broadcast may have
+        # been lost in a crash): forward each id once per socket.
+        forwarded: dict[int, None] = self.__dict__.setdefault("_forwarded", {})
+        message_id = event["message"]["id"]
+        if message_id in forwarded:
+            return
+        forwarded[message_id] = None
+        if len(forwarded) > FORWARDED_IDS_KEPT:
+            del forwarded[next(iter(forwarded))]
         ops_metrics.message_delivered(self, event["message"])
         await self.send_json({"type": "message.new", "message": event["message"]})
 
@@ -148,6 +202,11 @@ class VisitorConsumer(_BaseConsumer):
     }
 
     conversation_id: int | None = None
+    # While waiting: the conversation's queue sort key (selectors.queue_key)
+    # and the time of the queue state last shown.
+    queue_key: list[int] | None = None
+    queue_seen_at: float = 0.0
+    conversation: Conversation | None = None
 
     async def connect(self) -> None:
         self.conversation_id = None
@@ -158,13 +217,14 @@ class VisitorConsumer(_BaseConsumer):
     async def disconnect(self, code: int) -> None:
         ops_metrics.socket_closed(self)
         if self.conversation_id is not None:
+            _seen_pending.discard(self.conversation_id)  # written now
             await database_sync_to_async(services.conversation_visitor_seen)(
                 conversation_id=self.conversation_id
             )
             await self.channel_layer.group_discard(
                 events.conversation_group(self.conversation_id), self.channel_name
             )
-            await self.channel_layer.group_discard(events.QUEUE_GROUP, self.channel_name)
+            await self.channel_layer.group_discard(events.QUEUE_VISITORS_GROUP, self.channel_name)
 
     async def _conversation(self) -> Conversation:
         if self.conversation_id is None:
@@ -173,6 +233,14 @@ class VisitorConsumer(_BaseConsumer):
             selectors.conversation_get_for_visitor
         )(conversation_id=self.conversation_id, token=self.token)
         return conversation
+
+    def _known_conversation(self) -> Conversation:
+        """The conversation as read at ``hello`` or at its last change, without
+        a query: for frames whose service re-reads it anyway (the token was
+        checked at ``hello`` and cannot change)."""
+        if self.conversation is None:
+            raise InvalidInput(_("Stuur eerst hello."), code="hello_required")
+        return self.conversation
 
     async def on_hello(self, content: dict[str, Any]) -> None:
         conversation_id = _int_field(content, "conversation_id")
@@ -193,7 +261,11 @@ class VisitorConsumer(_BaseConsumer):
             await self.channel_layer.group_add(
                 events.conversation_group(conversation.pk), self.channel_name
             )
-            await self.channel_layer.group_add(events.QUEUE_GROUP, self.channel_name)
+        if conversation.pk == self.conversation_id:
+            self.conversation = conversation
+        # Before the snapshot's read: a queue broadcast read earlier is older.
+        self.queue_seen_at = time.time()
+        await self._follow_queue(conversation)
         await database_sync_to_async(services.conversation_visitor_seen)(
             conversation_id=conversation.pk
         )
@@ -203,10 +275,10 @@ class VisitorConsumer(_BaseConsumer):
         await self.send_json({"type": "welcome", **snapshot})
 
     async def on_message_send(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
+        conversation = self._known_conversation()
         client_id = _str_field(content, "client_id")
         body = _str_field(content, "body")
-        await database_sync_to_async(_check_message_rate)(conversation.pk, Sender.VISITOR)
+        await _cache_call(_check_message_rate)(conversation.pk, Sender.VISITOR)
         message, _created = await database_sync_to_async(services.message_post)(
             conversation=conversation, sender=Sender.VISITOR, body=body, client_id=client_id
         )
@@ -219,7 +291,7 @@ class VisitorConsumer(_BaseConsumer):
         )
 
     async def on_typing(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
+        conversation = self._known_conversation()
         if conversation.status == Status.ACTIVE:
             await services.conversation_typing(
                 conversation_id=conversation.pk,
@@ -228,7 +300,7 @@ class VisitorConsumer(_BaseConsumer):
             )
 
     async def on_receipt(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
+        conversation = self._known_conversation()
         await database_sync_to_async(services.conversation_receipt)(
             conversation=conversation,
             side=Sender.VISITOR,
@@ -238,9 +310,7 @@ class VisitorConsumer(_BaseConsumer):
 
     async def on_ping(self, content: dict[str, Any]) -> None:
         if self.conversation_id is not None:
-            await database_sync_to_async(services.conversation_visitor_seen)(
-                conversation_id=self.conversation_id
-            )
+            _seen_later(self.conversation_id)
         await self.send_json({"type": "pong"})
 
     async def on_end(self, content: dict[str, Any]) -> None:
@@ -256,6 +326,8 @@ class VisitorConsumer(_BaseConsumer):
             conversation = await self._conversation()
         except ServiceError:
             return
+        self.conversation = conversation
+        await self._follow_queue(conversation)
         snapshot = await database_sync_to_async(selectors.visitor_snapshot)(
             conversation=conversation, after_id=2**62
         )
@@ -267,23 +339,39 @@ class VisitorConsumer(_BaseConsumer):
             }
         )
 
-    async def queue_changed(self, event: dict[str, Any]) -> None:
-        if self.conversation_id is None:
+    async def _follow_queue(self, conversation: Conversation) -> None:
+        """Be in the waiting visitors' group exactly while queued."""
+        if conversation.status == Status.QUEUED and conversation.pk == self.conversation_id:
+            if self.queue_key is None:
+                await self.channel_layer.group_add(events.QUEUE_VISITORS_GROUP, self.channel_name)
+            self.queue_key = selectors.queue_key(conversation)
+        elif self.queue_key is not None:
+            self.queue_key = None
+            await self.channel_layer.group_discard(events.QUEUE_VISITORS_GROUP, self.channel_name)
+
+    async def queue_positions(self, event: dict[str, Any]) -> None:
+        """The queue changed: find our place in the broadcast sort keys (no
+        query; services._queue_broadcast)."""
+        key = self.queue_key
+        if key is None or event["at"] < self.queue_seen_at:
             return
-        conversation = await self._conversation()
-        if conversation.status != Status.QUEUED:
-            return
-        queue = await database_sync_to_async(selectors.queue_state_for_visitor)(
-            conversation=conversation
+        self.queue_seen_at = event["at"]
+        keys = event["keys"]
+        index = bisect.bisect_left(keys, key)
+        if index == len(keys) or list(keys[index]) != key:
+            return  # no longer waiting: a "conversation" frame follows
+        position = index + 1
+        wait = selectors.wait_from_inputs(position=position, inputs=event["estimate"])
+        await self.send_json(
+            {"type": "queue", "queue": {"position": position, "estimated_wait_seconds": wait}}
         )
-        await self.send_json({"type": "queue", "queue": queue})
 
     async def typing(self, event: dict[str, Any]) -> None:
         if event["typing"]["side"] != Sender.VISITOR:
             await self.send_json({"type": "typing", "typing": event["typing"]})
 
 
-class OperatorConsumer(_BaseConsumer):
+class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
     """``/ws/v1/operator/``: one console of a signed-in staff member.
 
     Authentication is the Django session (which exists only after the second
@@ -297,6 +385,12 @@ class OperatorConsumer(_BaseConsumer):
         "receipt": "on_receipt",
         "resume": "on_resume",
         "ping": "on_ping",
+        # Supervision (onthaal.supervision): docs/api.md.
+        "support.request": "on_support_request",
+        "whisper.send": "on_whisper_send",
+        "transfer": "on_transfer",
+        # Automatic assignment (onthaal.assignment): docs/api.md.
+        **offer_handlers,
     }
 
     async def connect(self) -> None:
@@ -313,6 +407,11 @@ class OperatorConsumer(_BaseConsumer):
         ops_metrics.socket_opened(self, "operator")
         await self.channel_layer.group_add(events.QUEUE_GROUP, self.channel_name)
         await self.channel_layer.group_add(events.operator_group(user.pk), self.channel_name)
+        if user.is_coordinator:
+            await self.channel_layer.group_add(events.SUPPORT_GROUP, self.channel_name)
+        await database_sync_to_async(supervision.presence_open)(
+            user=user, channel_name=self.channel_name
+        )
         snapshot = await database_sync_to_async(_operator_snapshot)(self.user)
         for frame in snapshot["conversations"]:
             await self._join(frame["conversation"]["id"])
@@ -326,9 +425,14 @@ class OperatorConsumer(_BaseConsumer):
         await self.channel_layer.group_discard(
             events.operator_group(self.user.pk), self.channel_name
         )
+        await self.channel_layer.group_discard(events.SUPPORT_GROUP, self.channel_name)
+        await database_sync_to_async(supervision.presence_close)(channel_name=self.channel_name)
         for conversation_id in self.joined:
             await self.channel_layer.group_discard(
                 events.conversation_group(conversation_id), self.channel_name
+            )
+            await self.channel_layer.group_discard(
+                events.staff_conversation_group(conversation_id), self.channel_name
             )
 
     async def _join(self, conversation_id: int) -> None:
@@ -336,6 +440,9 @@ class OperatorConsumer(_BaseConsumer):
             self.joined.add(conversation_id)
             await self.channel_layer.group_add(
                 events.conversation_group(conversation_id), self.channel_name
+            )
+            await self.channel_layer.group_add(
+                events.staff_conversation_group(conversation_id), self.channel_name
             )
 
     async def _conversation(self, content: dict[str, Any]) -> Conversation:
@@ -350,7 +457,7 @@ class OperatorConsumer(_BaseConsumer):
         conversation = await self._conversation(content)
         client_id = _str_field(content, "client_id")
         body = _str_field(content, "body")
-        await database_sync_to_async(_check_message_rate)(conversation.pk, Sender.OPERATOR)
+        await _cache_call(_check_message_rate)(conversation.pk, Sender.OPERATOR)
         message, _created = await database_sync_to_async(services.message_post)(
             conversation=conversation,
             sender=Sender.OPERATOR,
@@ -397,13 +504,87 @@ class OperatorConsumer(_BaseConsumer):
         await self.send_json({"type": "conversation", **frame})
 
     async def on_ping(self, content: dict[str, Any]) -> None:
+        await database_sync_to_async(supervision.presence_touch)(channel_name=self.channel_name)
         await self.send_json({"type": "pong"})
+
+    async def on_support_request(self, content: dict[str, Any]) -> None:
+        conversation_id = _int_field(content, "conversation_id")
+        assert conversation_id is not None
+        await database_sync_to_async(supervision.support_request)(
+            conversation_id=conversation_id, operator=self.user
+        )
+        await self.send_json({"type": "support.ack", "conversation_id": conversation_id})
+
+    async def on_whisper_send(self, content: dict[str, Any]) -> None:
+        conversation_id = _int_field(content, "conversation_id")
+        assert conversation_id is not None
+        await database_sync_to_async(supervision.whisper_post)(
+            conversation_id=conversation_id, author=self.user, body=_str_field(content, "body")
+        )
+
+    async def on_transfer(self, content: dict[str, Any]) -> None:
+        conversation_id = _int_field(content, "conversation_id")
+        to_operator_id = _int_field(content, "operator_id")
+        assert conversation_id is not None and to_operator_id is not None
+        note = content.get("note", "")
+        await database_sync_to_async(supervision.conversation_transfer)(
+            conversation_id=conversation_id,
+            actor=self.user,
+            to_operator_id=to_operator_id,
+            note=note if isinstance(note, str) else "",
+        )
+        await self.send_json({"type": "transfer.ack", "conversation_id": conversation_id})
+
+    # Channel-layer events of supervision.
+
+    async def conversation_released(self, event: dict[str, Any]) -> None:
+        """The chat went to a colleague (a transfer or a takeover): stop
+        following it, and tell the console."""
+        conversation_id = event["conversation_id"]
+        self.joined.discard(conversation_id)
+        await self.channel_layer.group_discard(
+            events.conversation_group(conversation_id), self.channel_name
+        )
+        await self.channel_layer.group_discard(
+            events.staff_conversation_group(conversation_id), self.channel_name
+        )
+        await self.send_json(
+            {
+                "type": "conversation.released",
+                "conversation_id": conversation_id,
+                "kind": event["kind"],
+                "to_pseudonym": event["to_pseudonym"],
+            }
+        )
+
+    async def whisper_new(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "whisper", "whisper": event["whisper"]})
+
+    async def supervision_readers(self, event: dict[str, Any]) -> None:
+        readers = await database_sync_to_async(supervision_selectors.readers_of)(
+            conversation_id=event["conversation_id"]
+        )
+        await self.send_json(
+            {"type": "readers", "conversation_id": event["conversation_id"], "readers": readers}
+        )
+
+    async def supervision_support(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {"type": "support.pending", "conversation_id": event["conversation_id"]}
+        )
+
+    async def support_requested(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "support.requested", "support": event["support"]})
 
     # Channel-layer events.
 
     async def queue_changed(self, event: dict[str, Any]) -> None:
-        queue = await database_sync_to_async(selectors.queue_entries)()
-        await self.send_json({"type": "queue", "queue": queue})
+        # The service read the queue once for every console (queue_announce).
+        if "queue" in event:
+            queue, total = event["queue"], event["queue_total"]
+        else:
+            queue, total = await database_sync_to_async(_queue_list)()
+        await self.send_json({"type": "queue", "queue": queue, "queue_total": total})
 
     async def conversation_assigned(self, event: dict[str, Any]) -> None:
         await self._send_conversation(event["conversation_id"], with_messages=True)
@@ -441,7 +622,16 @@ def _conversation_bundle(conversation: Conversation, after: int | None) -> dict[
     return bundle
 
 
+def _queue_list() -> tuple[list[dict[str, Any]], int]:
+    """The first QUEUE_LIST_LIMIT waiting visitors, and how many wait."""
+    entries = selectors.queue_entries(limit=events.QUEUE_LIST_LIMIT)
+    if len(entries) < events.QUEUE_LIST_LIMIT:
+        return entries, len(entries)
+    return entries, Conversation.objects.filter(status=Status.QUEUED).count()
+
+
 def _operator_snapshot(user: User) -> dict[str, Any]:
+    queue, queue_total = _queue_list()
     return {
         "operator": {
             "id": user.pk,
@@ -449,7 +639,8 @@ def _operator_snapshot(user: User) -> dict[str, Any]:
             "availability": user.availability,
             "max_chats": settings.ONTHAAL_MAX_CHATS_PER_OPERATOR,
         },
-        "queue": selectors.queue_entries(),
+        "queue": queue,
+        "queue_total": queue_total,
         "conversations": [
             _conversation_bundle(c, 0)
             for c in selectors.operator_active_conversations(operator=user)
@@ -457,4 +648,5 @@ def _operator_snapshot(user: User) -> dict[str, Any]:
         "todo": [
             events.conversation_frame_for_staff(c) for c in selectors.operator_todo(operator=user)
         ],
+        "offers": offers_snapshot(user),
     }

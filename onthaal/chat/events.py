@@ -9,8 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from onthaal.chat.models import Conversation, Message
+from onthaal.safeguard.selectors import visitor_alert
 
+# Every operator console: the queue list (its first QUEUE_LIST_LIMIT entries).
 QUEUE_GROUP = "queue"
+# The sockets of visitors still waiting: their positions (docs/performance.md).
+QUEUE_VISITORS_GROUP = "queue.visitors"
+QUEUE_LIST_LIMIT = 50
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -19,6 +24,17 @@ def conversation_group(conversation_id: int) -> str:
 
 def operator_group(operator_id: int) -> str:
     return f"operator.{operator_id}"
+
+
+# Supervision (onthaal.supervision). The staff group of a conversation carries
+# what only staff may see (whispers, transfer notes, who reads along): no
+# visitor socket ever joins it.
+OVERVIEW_GROUP = "supervision.overview"
+SUPPORT_GROUP = "supervision.support"
+
+
+def staff_conversation_group(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}.staff"
 
 
 def _iso(value: Any) -> str | None:
@@ -75,4 +91,7 @@ def conversation_frame_for_staff(conversation: Conversation) -> dict[str, Any]:
             "operator_id": conversation.operator_id,
         }
     )
+    # A returning visitor whose earlier chat a coordinator confirmed as a
+    # prank: an alert for staff only, never in the visitor's frame.
+    frame["visitor_alert"] = visitor_alert(conversation=conversation)
     return frame

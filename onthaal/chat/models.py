@@ -88,6 +88,9 @@ class EventKind(models.TextChoices):
     RATED = "rated", _("beoordeeld")
     REGISTERED = "registered", _("geregistreerd")
     PURGED = "purged", _("transcript gewist")
+    SUPPORT_REQUESTED = "support_requested", _("ondersteuning gevraagd")
+    TRANSFERRED = "transferred", _("overgedragen")
+    TAKEN_OVER = "taken_over", _("overgenomen")
 
 
 class Conversation(models.Model):

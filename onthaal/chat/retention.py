@@ -8,7 +8,9 @@ built from them, never from message text.
 
 A chat drawn for a chat scan (``onthaal.quality``) is held back while its
 review is open, but never longer than ``ONTHAAL_SCAN_HOLD_MAX_DAYS`` (default
-90) after it ended.
+90) after it ended. A chat registered as a suspected prank is held the same
+way while its prank review is open (``ONTHAAL_PRANK_HOLD_MAX_DAYS``, default
+60); the visitor-key hashes of ``onthaal.safeguard`` are purged alongside.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from onthaal.chat.models import Conversation, ConversationEvent, EventKind, Message, Status
 from onthaal.quality.selectors import scan_held_conversation_ids
+from onthaal.safeguard.selectors import prank_held_conversation_ids
+from onthaal.safeguard.services import safeguard_purge
+from onthaal.supervision.models import StaffNote
 
 logger = logging.getLogger("onthaal.retention")
 
@@ -36,13 +42,20 @@ def transcripts_purge(*, now: datetime | None = None, dry_run: bool = False) -> 
     cutoff = now - timedelta(days=settings.ONTHAAL_TRANSCRIPT_RETENTION_DAYS)
     due = (
         Conversation.objects.filter(status=Status.ENDED, ended_at__lt=cutoff)
-        .filter(messages__isnull=False)
+        # Whispers and transfer notes (supervision) are part of the transcript.
+        .filter(Q(messages__isnull=False) | Q(staff_notes__isnull=False))
         # A chat drawn for a chat scan keeps its transcript until the review
         # is done, at most ONTHAAL_SCAN_HOLD_MAX_DAYS after it ended.
         .exclude(pk__in=scan_held_conversation_ids(now=now))
+        # So does a chat in the prank review queue, at most
+        # ONTHAAL_PRANK_HOLD_MAX_DAYS after it ended (onthaal.safeguard).
+        .exclude(pk__in=prank_held_conversation_ids(now=now))
         .values_list("pk", flat=True)
         .distinct()
     )
+    if not dry_run:
+        # Visitor-key hashes no longer needed go at the same time.
+        safeguard_purge(now=now)
     purged = 0
     while True:
         ids = list(due[:BATCH])
@@ -50,6 +63,7 @@ def transcripts_purge(*, now: datetime | None = None, dry_run: bool = False) -> 
             return purged + len(ids) if dry_run else purged
         with transaction.atomic():
             Message.objects.filter(conversation_id__in=ids).delete()
+            StaffNote.objects.filter(conversation_id__in=ids).delete()
             ConversationEvent.objects.bulk_create(
                 ConversationEvent(conversation_id=pk, kind=EventKind.PURGED, at=now) for pk in ids
             )

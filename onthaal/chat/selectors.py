@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -69,10 +69,13 @@ def messages_after(*, conversation: Conversation, after_id: int = 0) -> list[Mes
     )
 
 
-def queue_entries(*, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The queue as operators see it, oldest first, with the intake answers."""
+def queue_entries(*, now: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """The queue as operators see it, oldest first, with the intake answers
+    (the first ``limit`` when given)."""
     now = now or timezone.now()
     rows = Conversation.objects.filter(status=Status.QUEUED).order_by("queued_at", "pk")
+    if limit is not None:
+        rows = rows[:limit]
     return [
         {
             "id": c.pk,
@@ -145,6 +148,70 @@ def queue_state_for_visitor(*, conversation: Conversation) -> dict[str, Any] | N
         "position": position,
         "estimated_wait_seconds": estimated_wait_seconds(position=position),
     }
+
+
+# --- Queue broadcasts (docs/performance.md, "Load") ------------------------------
+# A queue change is computed once, by the service, and broadcast: each waiting
+# visitor's consumer finds its own position in it without a query.
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def queue_key(conversation: Conversation) -> list[int]:
+    """The queue's sort key of a conversation, ``[queued_at in µs, id]``: a
+    list, as it comes back from the channel layer (msgpack)."""
+    return [(conversation.queued_at - _EPOCH) // timedelta(microseconds=1), conversation.pk]
+
+
+def queue_keys() -> list[list[int]]:
+    """The sort keys of everyone waiting, first in line first (one query)."""
+    return [
+        [(queued_at - _EPOCH) // timedelta(microseconds=1), pk]
+        for queued_at, pk in Conversation.objects.filter(status=Status.QUEUED)
+        .order_by("queued_at", "pk")
+        .values_list("queued_at", "pk")
+    ]
+
+
+def wait_estimate_inputs(*, now: datetime | None = None) -> dict[str, Any] | None:
+    """What :func:`estimated_wait_seconds` computes from, once for every
+    position: free and total operator slots and the mean chat length. None
+    when no operator is available."""
+    now = now or timezone.now()
+    operators = User.objects.filter(availability=Availability.AVAILABLE, is_active=True).count()
+    if operators == 0:
+        return None
+    slots = operators * settings.ONTHAAL_MAX_CHATS_PER_OPERATOR
+    busy = Conversation.objects.filter(
+        status=Status.ACTIVE,
+        operator__availability=Availability.AVAILABLE,
+        operator__is_active=True,
+    ).count()
+    mean = (
+        Conversation.objects.filter(
+            accepted_at__isnull=False,
+            ended_at__isnull=False,
+            ended_at__gte=now - timedelta(days=30),
+        )
+        .annotate(
+            length=ExpressionWrapper(F("ended_at") - F("accepted_at"), output_field=DurationField())
+        )
+        .aggregate(mean=Avg("length"))["mean"]
+    )
+    return {
+        "free": max(0, slots - busy),
+        "slots": slots,
+        "chat_seconds": mean.total_seconds() if mean else DEFAULT_CHAT_SECONDS,
+    }
+
+
+def wait_from_inputs(*, position: int, inputs: dict[str, Any] | None) -> int | None:
+    """The arithmetic of :func:`estimated_wait_seconds`, without queries."""
+    if inputs is None:
+        return None
+    if position <= inputs["free"]:
+        return 0
+    return int((position - inputs["free"]) * inputs["chat_seconds"] / inputs["slots"])
 
 
 def operator_active_conversations(*, operator: User) -> list[Conversation]:

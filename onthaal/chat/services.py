@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,8 +27,11 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onthaal.broadcast import broadcast_on_commit
-from onthaal.chat import events
+from onthaal.assignment.selectors import offered_to_a_colleague
+from onthaal.assignment.services import assignment_kick, offers_settle
+from onthaal.broadcast import broadcast_on_commit, coalesced_on_commit, send_now
+from onthaal.chat import events, selectors
+from onthaal.chat.closing import intake_closing_check
 from onthaal.chat.devices import device_class_from_user_agent
 from onthaal.chat.models import (
     Audience,
@@ -103,8 +107,40 @@ def _conversation_changed(conversation: Conversation) -> None:
 
 def queue_announce() -> None:
     """Tell operators and queued visitors that the queue (or what the wait
-    estimate depends on) changed."""
-    broadcast_on_commit(events.QUEUE_GROUP, {"type": "queue.changed"})
+    estimate depends on) changed.
+
+    After commit, the new state is read once (a handful of queries, whatever
+    the queue's length) and broadcast: the consoles get the first
+    ``QUEUE_LIST_LIMIT`` entries and the total, the waiting visitors every
+    waiting sort key and the estimate's inputs, from which each visitor's
+    consumer finds its own position without a query. In a server process the
+    changes of a quarter second share one broadcast (a dozen visitors arrive
+    at once when the chat opens).
+    """
+    coalesced_on_commit("queue", _queue_broadcast)
+
+
+def _queue_broadcast() -> None:
+    # The clock before the reads: a consumer ignores a state read before the
+    # one it last showed (two processes' broadcasts may arrive out of order).
+    at = time.time()
+    try:
+        now = timezone.now()
+        keys = selectors.queue_keys()
+        entries = selectors.queue_entries(now=now, limit=events.QUEUE_LIST_LIMIT)
+        estimate = selectors.wait_estimate_inputs(now=now)
+    except Exception:
+        # After commit: the write stands; clients catch up at the next change.
+        logger.exception("queue broadcast: reading the queue failed")
+        return
+    send_now(
+        events.QUEUE_GROUP,
+        {"type": "queue.changed", "queue": entries, "queue_total": len(keys)},
+    )
+    send_now(
+        events.QUEUE_VISITORS_GROUP,
+        {"type": "queue.positions", "at": at, "keys": keys, "estimate": estimate},
+    )
 
 
 @transaction.atomic
@@ -124,8 +160,10 @@ def conversation_open(
     """
     now = now or timezone.now()
     intake.validate()
-    if not opening_status(at=now).is_open:
+    status = opening_status(at=now)
+    if not status.is_open:
         raise Conflict(_("De chat is nu gesloten."), code="chat_closed")
+    intake_closing_check(at=now, status=status)
     token = secrets.token_urlsafe(32)
     conversation = Conversation.objects.create(
         status=Status.QUEUED,
@@ -141,6 +179,7 @@ def conversation_open(
     )
     _event(conversation, EventKind.QUEUED, at=now)
     queue_announce()
+    assignment_kick()
     return conversation, token
 
 
@@ -165,6 +204,12 @@ def _operator_capacity_check(operator: User) -> None:
         )
 
 
+def _queue_empty(everyone_waiting: Any) -> Conflict:
+    if everyone_waiting.exists():
+        return Conflict(_("Wie nu wacht, wordt al aan een collega aangeboden."), code="all_offered")
+    return Conflict(_("De wachtrij is leeg."), code="queue_empty")
+
+
 @transaction.atomic
 def conversation_accept(
     *, conversation_id: int | None, operator: User, now: datetime | None = None
@@ -181,6 +226,18 @@ def conversation_accept(
     operator = User.objects.select_for_update().get(pk=operator.pk)
     _operator_capacity_check(operator)
     queued = Conversation.objects.filter(status=Status.QUEUED)
+    # Automatic assignment: a chat offered to a colleague is theirs to answer
+    # until the offer ends (onthaal/assignment); every other chat can be taken.
+    offered_elsewhere = offered_to_a_colleague(operator=operator, now=now)
+    if (
+        conversation_id is not None
+        and queued.filter(offered_elsewhere, pk=conversation_id).exists()
+    ):
+        raise Conflict(
+            _("Deze chat wordt net aan een collega aangeboden."), code="offered_to_colleague"
+        )
+    everyone_waiting = queued
+    queued = queued.filter(~offered_elsewhere)
     row_locks = transaction.get_connection().features.has_select_for_update_skip_locked
     if conversation_id is not None:
         named = queued.filter(pk=conversation_id)
@@ -206,13 +263,13 @@ def conversation_accept(
             if queued.exists():
                 # Everyone waiting is being taken by a colleague right now.
                 raise Conflict(_("Een collega was je net voor."), code="not_in_queue")
-            raise Conflict(_("De wachtrij is leeg."), code="queue_empty")
+            raise _queue_empty(everyone_waiting)
     else:
         # SQLite: transactions are IMMEDIATE, so writers are serialised and
         # the conditional UPDATE below decides.
         candidates = list(queued.order_by("queued_at", "pk").values_list("pk", flat=True)[:20])
         if not candidates:
-            raise Conflict(_("De wachtrij is leeg."), code="queue_empty")
+            raise _queue_empty(everyone_waiting)
     for pk in candidates:
         # The final guard on every database: only a row still queued changes.
         taken = Conversation.objects.filter(pk=pk, status=Status.QUEUED).update(
@@ -221,6 +278,7 @@ def conversation_accept(
         if taken:
             conversation = Conversation.objects.select_related("operator").get(pk=pk)
             _event(conversation, EventKind.ACCEPTED, at=now, actor=operator)
+            offers_settle(conversation_id=pk, operator=operator, now=now)
             logger.info(
                 "conversation %s accepted",
                 conversation.pk,
@@ -269,12 +327,81 @@ def conversation_end(
         # Someone else changed it first; report what it is now.
         return Conversation.objects.get(pk=current.pk)
     current.refresh_from_db()
-    _event(current, EventKind.ENDED, at=now, actor=actor, reason=str(reason))
+    extra: dict[str, Any] = {}
+    if current.accepted_at is None:
+        # A missed chat: how long the visitor waited before leaving the queue.
+        extra["waited_seconds"] = max(0, int((now - current.queued_at).total_seconds()))
+        offers_settle(conversation_id=current.pk, operator=None, now=now)
+    _event(current, EventKind.ENDED, at=now, actor=actor, reason=str(reason), **extra)
     _conversation_changed(current)
     # A freed operator slot or a shorter queue changes every wait estimate.
     queue_announce()
+    assignment_kick()
     logger.info("conversation %s ended: %s", current.pk, reason)
     return current
+
+
+def conversation_reassign(
+    *,
+    conversation_id: int,
+    from_operator_id: int,
+    to_operator: User,
+    kind: EventKind,
+    actor: User,
+    now: datetime | None = None,
+) -> Conversation | None:
+    """Hand an active conversation from one operator to another (a transfer
+    or a coordinator's takeover); ``onthaal.supervision.services`` checks who
+    may, and to whom, before calling this.
+
+    A conditional UPDATE (``WHERE status = active AND operator_id = from``):
+    of two coordinators taking over at once, or a transfer racing the end of
+    the chat, only one wins; the loser gets None. Messages are rows of the
+    conversation, not of the operator, so none is lost: the new operator's
+    console joins the conversation's group and then reads everything stored.
+
+    Must run inside the caller's transaction (broadcasts go out on commit).
+    """
+    now = now or timezone.now()
+    moved = Conversation.objects.filter(
+        pk=conversation_id, status=Status.ACTIVE, operator_id=from_operator_id
+    ).update(operator=to_operator)
+    if not moved:
+        return None
+    conversation = Conversation.objects.select_related("operator").get(pk=conversation_id)
+    _event(
+        conversation,
+        kind,
+        at=now,
+        actor=actor,
+        from_operator_id=from_operator_id,
+        to_operator_id=to_operator.pk,
+    )
+    logger.info(
+        "conversation %s %s",
+        conversation_id,
+        kind,
+        extra={"event": f"conversation.{kind}", "conversation_id": conversation_id},
+    )
+    # The visitor's page shows the new pseudonym; the new operator's consoles
+    # open the chat; the old operator's consoles let it go.
+    _conversation_changed(conversation)
+    broadcast_on_commit(
+        events.operator_group(to_operator.pk),
+        {"type": "conversation.assigned", "conversation_id": conversation_id},
+    )
+    broadcast_on_commit(
+        events.operator_group(from_operator_id),
+        {
+            "type": "conversation.released",
+            "conversation_id": conversation_id,
+            "kind": str(kind),
+            "to_pseudonym": to_operator.display_name,
+        },
+    )
+    # Each operator's count of chats changed: so does every wait estimate.
+    queue_announce()
+    return conversation
 
 
 def _validate_body(body: str) -> str:
@@ -319,7 +446,7 @@ def message_post(
 ) -> tuple[Message, bool]:
     """Store a message, exactly once per ``client_id``; returns it and whether
     it was new. A resend of a stored ``client_id`` returns the stored message
-    and broadcasts nothing.
+    and broadcasts it again (its first broadcast may have been lost).
 
     Preconditions: the conversation is active (a visitor may also write while
     queued, so that the operator reads it on accepting); an operator posts
@@ -331,11 +458,26 @@ def message_post(
         conversation_id=conversation.pk, sender=sender, client_id=client_id
     ).first()
     if existing is not None:
+        # The process that stored it may have died between the commit and
+        # the broadcast (the "crash gap", docs/performance.md): send it again.
+        # Each socket forwards a message id once (consumers), and pages keep
+        # one copy per id.
+        broadcast_on_commit(
+            events.conversation_group(existing.conversation_id),
+            {"type": "message.new", "message": events.message_frame(existing)},
+        )
         return existing, False
     text = _validate_body(body)
     try:
         with transaction.atomic():
-            current = Conversation.objects.get(pk=conversation.pk)
+            rows = Conversation.objects.all()
+            if sender == Sender.OPERATOR:
+                # Lock the row: a transfer or takeover (a conditional UPDATE
+                # of operator_id) then waits for this message or this message
+                # waits for it, so the old operator cannot post after losing
+                # the chat (PostgreSQL; SQLite serialises writers anyway).
+                rows = rows.select_for_update()
+            current = rows.get(pk=conversation.pk)
             allowed = {Status.ACTIVE} | ({Status.QUEUED} if sender == Sender.VISITOR else set())
             if current.status not in allowed:
                 raise Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
@@ -410,6 +552,15 @@ def conversation_visitor_seen(*, conversation_id: int, now: datetime | None = No
     Conversation.objects.filter(
         pk=conversation_id, status__in=[Status.QUEUED, Status.ACTIVE]
     ).update(visitor_seen_at=now or timezone.now())
+
+
+def conversations_visitor_seen(*, conversation_ids: list[int], now: datetime | None = None) -> None:
+    """:func:`conversation_visitor_seen` for many at once (the pings of a few
+    seconds, in one UPDATE)."""
+    if conversation_ids:
+        Conversation.objects.filter(
+            pk__in=conversation_ids, status__in=[Status.QUEUED, Status.ACTIVE]
+        ).update(visitor_seen_at=now or timezone.now())
 
 
 @transaction.atomic

@@ -12,8 +12,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from onthaal.chat.api import HELPLINES
+from onthaal.chat.closing import intake_status
 from onthaal.chat.models import Audience, Gender, ReferralSource
 from onthaal.hours.selectors import opening_status
+from onthaal.safeguard.selectors import prank_hold_max_days, prank_mark_days
 
 
 def _visitor_strings() -> dict[str, str]:
@@ -24,6 +26,7 @@ def _visitor_strings() -> dict[str, str]:
         "estimate_soon": _("Je bent zo aan de beurt."),
         "estimate_unknown": _("Er is nu nog geen medewerker vrij; blijf gerust wachten."),
         "chat_with": _("Je chat met %(name)s"),
+        "operator_changed": _("Je chat nu verder met %(name)s."),
         "you": _("Jij"),
         "sending": _("wordt verstuurd…"),
         "sent": _("verzonden"),
@@ -40,6 +43,7 @@ def _visitor_strings() -> dict[str, str]:
         "ended_closed": _("De chat is gesloten voor je aan de beurt was. Sorry!"),
         "ended_missed": _("Je bent gestopt met wachten."),
         "closed_now": _("De chat is nu gesloten."),
+        "closing_title": _("De chat start geen nieuwe gesprekken meer"),
         "error": _("Er liep iets mis. Probeer het opnieuw."),
         "rating_required": _("Kies eerst 1 tot 5 sterren, of sla over."),
     }
@@ -54,12 +58,15 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
     is rendered here too, so a visitor without JavaScript still learns when
     the chat opens and where to go meanwhile.
     """
-    status = opening_status(at=timezone.now())
+    now = timezone.now()
+    status = opening_status(at=now)
     return render(
         request,
         "chat/visitor.html",
         {
             "status": status,
+            # In the last minutes before closing no new chat starts (chat/closing.py).
+            "intake": intake_status(at=now, status=status),
             "helplines": HELPLINES,
             "audiences": Audience.choices,
             "genders": Gender.choices,
@@ -80,6 +87,9 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
         {
             "retention_days": settings.ONTHAAL_TRANSCRIPT_RETENTION_DAYS,
             "quick_exit_url": settings.ONTHAAL_QUICK_EXIT_URL,
+            # The returning-visitor key and prank reviews (onthaal.safeguard).
+            "prank_hold_days": prank_hold_max_days(),
+            "prank_mark_days": prank_mark_days(),
         },
     )
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import django_auth
 
-from onthaal.api_schemas import responses
+from onthaal.api_schemas import RegistrationOut, TaxonomyOut, responses
 from onthaal.chat import selectors as chat_selectors
 from onthaal.errors import NotFound
 from onthaal.registration import selectors, services
@@ -25,13 +25,13 @@ class RegistrationIn(Schema):
     note: str = ""
 
 
-@router.get("/taxonomy", response=responses())
+@router.get("/taxonomy", response=responses(TaxonomyOut))
 def taxonomy(request: HttpRequest) -> dict[str, Any]:
     """Active domains with their topics, and the results, for the registration form."""
     return selectors.taxonomy_tree()
 
 
-@router.get("/conversations/{conversation_id}/registration", response=responses())
+@router.get("/conversations/{conversation_id}/registration", response=responses(RegistrationOut))
 def registration_detail(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     user: User = request.auth  # type: ignore[attr-defined]
     conversation = chat_selectors.conversation_get_for_staff(
@@ -43,7 +43,7 @@ def registration_detail(request: HttpRequest, conversation_id: int) -> dict[str,
     return selectors.registration_frame(registration)
 
 
-@router.put("/conversations/{conversation_id}/registration", response=responses())
+@router.put("/conversations/{conversation_id}/registration", response=responses(RegistrationOut))
 def registration_save(
     request: HttpRequest, conversation_id: int, payload: RegistrationIn
 ) -> dict[str, Any]:

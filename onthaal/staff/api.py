@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.security import django_auth
 
-from onthaal.api_schemas import responses
+from onthaal.api_schemas import (
+    MyConversationsOut,
+    ProfileOut,
+    QueueOut,
+    StaffConversationOut,
+    responses,
+)
 from onthaal.chat import events, selectors
 from onthaal.chat import services as chat_services
 from onthaal.errors import PermissionDenied
@@ -50,12 +56,12 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
-@router.get("/operator/me", response=responses())
+@router.get("/operator/me", response=responses(ProfileOut))
 def me(request: HttpRequest) -> dict[str, Any]:
     return _profile(_user(request))
 
 
-@router.patch("/operator/me", response=responses())
+@router.patch("/operator/me", response=responses(ProfileOut))
 def me_update(request: HttpRequest, payload: ProfileIn) -> dict[str, Any]:
     """Set the pseudonym and/or mark yourself available, paused or offline."""
     user = services.operator_update(
@@ -64,7 +70,7 @@ def me_update(request: HttpRequest, payload: ProfileIn) -> dict[str, Any]:
     return _profile(user)
 
 
-@router.get("/operator/conversations", response=responses())
+@router.get("/operator/conversations", response=responses(MyConversationsOut))
 def my_conversations(request: HttpRequest) -> dict[str, Any]:
     """Your active chats and the ended ones still waiting for their registration."""
     user = _chatter(request)
@@ -79,14 +85,14 @@ def my_conversations(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@router.get("/queue", response=responses())
+@router.get("/queue", response=responses(QueueOut))
 def queue(request: HttpRequest) -> dict[str, Any]:
     """Waiting visitors, longest-waiting first, with their intake answers."""
     _chatter(request)
     return {"queue": selectors.queue_entries()}
 
 
-@router.post("/queue/take", response=responses())
+@router.post("/queue/take", response=responses(StaffConversationOut))
 def queue_take(request: HttpRequest) -> dict[str, Any]:
     """Take the visitor who has waited longest."""
     conversation = chat_services.conversation_accept(
@@ -95,7 +101,7 @@ def queue_take(request: HttpRequest) -> dict[str, Any]:
     return {"conversation": events.conversation_frame_for_staff(conversation)}
 
 
-@router.post("/conversations/{conversation_id}/accept", response=responses())
+@router.post("/conversations/{conversation_id}/accept", response=responses(StaffConversationOut))
 def conversation_accept(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     """Take this queued visitor."""
     conversation = chat_services.conversation_accept(

@@ -18,8 +18,6 @@ from webauthn import verify_authentication_response, verify_registration_respons
 from webauthn.helpers import parse_authentication_credential_json
 from webauthn.helpers.exceptions import WebAuthnException
 
-from onthaal.broadcast import broadcast_on_commit
-from onthaal.chat.events import QUEUE_GROUP
 from onthaal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from onthaal.staff.models import Availability, Discipline, PasskeyCredential, Role, User
 from onthaal.text import text_check
@@ -151,7 +149,9 @@ def operator_update(
         operator.save(update_fields=fields)
         # The wait estimate shown to queued visitors depends on availability.
         if "availability" in fields:
-            broadcast_on_commit(QUEUE_GROUP, {"type": "queue.changed"})
+            from onthaal.chat.services import queue_announce  # chat imports staff
+
+            queue_announce()
     return operator
 
 

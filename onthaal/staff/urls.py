@@ -14,6 +14,13 @@ urlpatterns = [
     path("aanmelden/sso/terug/", views.oidc_callback, name="oidc_callback"),
     path("afmelden/", views.logout_view, name="logout"),
     path("passkeys/", views.passkeys_page, name="passkeys"),
+    path("passkeys/bevestigen/", views.reauth_totp, name="reauth_totp"),
+    path(
+        "passkeys/bevestigen/passkey/opties/",
+        views.reauth_passkey_options,
+        name="reauth_passkey_options",
+    ),
+    path("passkeys/bevestigen/passkey/", views.reauth_passkey, name="reauth_passkey"),
     path("passkeys/opties/", views.passkey_register_options, name="passkey_register_options"),
     path("passkeys/registreren/", views.passkey_register, name="passkey_register"),
     path("passkeys/<int:passkey_id>/verwijderen/", views.passkey_delete, name="passkey_delete"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,7 +37,7 @@ from django.views.decorators.http import require_POST
 from onthaal.audit.models import Action
 from onthaal.audit.services import audit_record
 from onthaal.chat.models import Audience, DeviceClass, Gender, ReferralSource
-from onthaal.errors import NotFound, RateLimited, ServiceError
+from onthaal.errors import NotFound, PermissionDenied, RateLimited, ServiceError
 from onthaal.ratelimit import rate_limit_hit
 from onthaal.staff import oidc, passkeys, services
 from onthaal.staff.models import Availability, User
@@ -44,8 +46,37 @@ logger = logging.getLogger("onthaal.staff")
 
 PENDING_KEY = "onthaal_pending_user"
 NEXT_KEY = "onthaal_next"
+# When this session last gave a second factor (TOTP code, passkey, or single
+# sign-on): adding or removing a passkey asks for one within
+# ONTHAAL_REAUTH_MINUTES, so that a hijacked session cannot add a factor.
+SECOND_FACTOR_AT_KEY = "onthaal_second_factor_at"
 MAX_ATTEMPTS = 5
 ATTEMPT_WINDOW = 300
+
+
+def second_factor_mark(session: SessionBase) -> None:
+    """Record that this session gave a second factor just now."""
+    session[SECOND_FACTOR_AT_KEY] = time.time()
+
+
+def second_factor_is_recent(session: SessionBase) -> bool:
+    """Whether this session gave a second factor within ONTHAAL_REAUTH_MINUTES."""
+    at = session.get(SECOND_FACTOR_AT_KEY)
+    if not isinstance(at, int | float):
+        return False
+    return 0 <= time.time() - at <= settings.ONTHAAL_REAUTH_MINUTES * 60
+
+
+def _reauth_message() -> str:
+    return _(
+        "Bevestig eerst dat jij het bent, met de code uit je authenticator-app of met een "
+        "passkey: een passkey toevoegen of verwijderen kan alleen binnen %(n)s minuten "
+        "daarna."
+    ) % {"n": settings.ONTHAAL_REAUTH_MINUTES}
+
+
+def _reauth_refused() -> PermissionDenied:
+    return PermissionDenied(_reauth_message(), code="reauth_required")
 
 
 class PasswordForm(forms.Form):
@@ -157,6 +188,7 @@ def login_second_factor(request: HttpRequest) -> HttpResponse:
             if services.totp_verify(user=user, code=form.cleaned_data["code"]):
                 next_url = request.session.get(NEXT_KEY) or reverse("staff:console")
                 login(request, user)  # cycles the session key
+                second_factor_mark(request.session)
                 audit_record(action=Action.LOGIN, actor=user, method="totp")
                 return redirect(next_url)
             error = _("Deze code klopt niet. Probeer de volgende code uit je app.")
@@ -247,20 +279,104 @@ def login_passkey(request: HttpRequest) -> HttpResponse:
         )
     next_url = request.session.get(NEXT_KEY) or reverse("staff:console")
     login(request, user)  # cycles the session key
+    second_factor_mark(request.session)
     audit_record(action=Action.LOGIN, actor=user, method="passkey")
     return JsonResponse({"redirect": next_url})
+
+
+def _passkeys_page(
+    request: HttpRequest, *, error: str = "", reauth_error: str = "", status: int = 200
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    recent = second_factor_is_recent(request.session)
+    context: dict[str, Any] = {
+        "passkeys": list(user.passkeys.all()),
+        "passkey_strings": _passkey_strings(),
+        "recent": recent,
+        "error": error,
+        "reauth_message": _reauth_message(),
+        "reauth_error": reauth_error,
+        "reauth_totp": user.totp_confirmed_at is not None,
+        "reauth_form": CodeForm(),
+    }
+    return render(request, "staff/passkeys.html", context, status=status)
 
 
 @login_required
 @never_cache
 def passkeys_page(request: HttpRequest) -> HttpResponse:
-    """The signed-in person's passkeys: register one, see when each was used, remove one."""
+    """The signed-in person's passkeys: register one, see when each was used,
+    remove one. Adding or removing asks for a recent second factor first."""
+    return _passkeys_page(request)
+
+
+@sensitive_post_parameters("code")
+@login_required
+@require_POST
+@csrf_protect
+@never_cache
+def reauth_totp(request: HttpRequest) -> HttpResponse:
+    """Confirm it is still you with a TOTP code (before adding or removing a passkey)."""
     user: User = request.user  # type: ignore[assignment]
-    return render(
-        request,
-        "staff/passkeys.html",
-        {"passkeys": list(user.passkeys.all()), "passkey_strings": _passkey_strings()},
-    )
+    form = CodeForm(request.POST)
+    error = _("Deze code klopt niet. Probeer de volgende code uit je app.")
+    if user.totp_confirmed_at is not None and form.is_valid():
+        try:
+            rate_limit_hit(
+                scope="totp", key=str(user.pk), limit=MAX_ATTEMPTS, window_seconds=ATTEMPT_WINDOW
+            )
+        except RateLimited:
+            error = _("Te veel pogingen. Wacht enkele minuten en probeer opnieuw.")
+        else:
+            if services.totp_verify(user=user, code=form.cleaned_data["code"]):
+                second_factor_mark(request.session)
+                return redirect("staff:passkeys")
+            audit_record(action=Action.LOGIN_FAILED, actor=user, factor="totp", step="reauth")
+    return _passkeys_page(request, reauth_error=error, status=400)
+
+
+@login_required
+@require_POST
+@csrf_protect
+@never_cache
+def reauth_passkey_options(request: HttpRequest) -> HttpResponse:
+    """Confirm it is still you with one of your passkeys, part 1: the options."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.passkeys.exists():
+        return _json_error(NotFound(_("Je hebt nog geen passkey."), code="no_passkey"))
+    return JsonResponse(passkeys.authentication_options(request, user=user))
+
+
+@login_required
+@require_POST
+@csrf_protect
+@never_cache
+def reauth_passkey(request: HttpRequest) -> HttpResponse:
+    """Part 2: the signed answer. Counts against the same limit as TOTP codes."""
+    user: User = request.user  # type: ignore[assignment]
+    challenge = passkeys.challenge_take(request.session, purpose="authenticate", user=user)
+    try:
+        rate_limit_hit(
+            scope="totp", key=str(user.pk), limit=MAX_ATTEMPTS, window_seconds=ATTEMPT_WINDOW
+        )
+        services.passkey_authenticate(
+            user=user,
+            credential=_credential(_json_body(request)),
+            challenge=challenge,
+            rp_id=passkeys.rp_id_for(request),
+            origins=passkeys.origins_for(request),
+        )
+    except services.PasskeyRefused as exc:
+        audit_record(
+            action=Action.LOGIN_FAILED, actor=user, factor="passkey", reason=exc.code, step="reauth"
+        )
+        return _json_error(exc)
+    except RateLimited:
+        return _json_error(
+            RateLimited(_("Te veel pogingen. Wacht enkele minuten en probeer opnieuw."))
+        )
+    second_factor_mark(request.session)
+    return JsonResponse({"redirect": reverse("staff:passkeys")})
 
 
 @login_required
@@ -268,6 +384,8 @@ def passkeys_page(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 def passkey_register_options(request: HttpRequest) -> HttpResponse:
+    if not second_factor_is_recent(request.session):
+        return _json_error(_reauth_refused())
     user: User = request.user  # type: ignore[assignment]
     handle = services.webauthn_user_handle_ensure(user=user)
     return JsonResponse(passkeys.registration_options(request, user=user, user_handle=handle))
@@ -281,6 +399,10 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     body = _json_body(request)
     challenge = passkeys.challenge_take(request.session, purpose="register", user=user)
+    # Checked again here, not only when the options were handed out: the
+    # confirmation may have run out in between.
+    if not second_factor_is_recent(request.session):
+        return _json_error(_reauth_refused())
     try:
         passkey = services.passkey_register(
             user=user,
@@ -307,6 +429,10 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 def passkey_delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    if not user.passkeys.filter(pk=passkey_id).exists():
+        raise Http404  # the same for someone else's and one that does not exist
+    if not second_factor_is_recent(request.session):
+        return _passkeys_page(request, error=_reauth_message(), status=403)
     try:
         services.passkey_delete(user=user, passkey_id=passkey_id)
     except NotFound as exc:
@@ -410,6 +536,8 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     next_url = request.session.get(NEXT_KEY) or reverse("staff:console")
     request.session.pop(PENDING_KEY, None)
     login(request, user)  # cycles the session key
+    # The provider checked both factors just now (and Onthaal that it says so).
+    second_factor_mark(request.session)
     audit_record(action=Action.LOGIN, actor=user, method="oidc")
     return redirect(next_url)
 
@@ -478,6 +606,15 @@ def console(request: HttpRequest) -> HttpResponse:
         "todo_item": _("Gesprek %(id)s · %(summary)s · beëindigd om %(time)s"),
         "registration_title": _("Registratie van gesprek %(id)s"),
         "registration_saved": _("Registratie van gesprek %(id)s bewaard."),
+        # Supervision (onthaal.supervision)
+        "support_asked": _("Ondersteuning gevraagd"),
+        "support_alert": _("%(name)s vraagt ondersteuning bij gesprek %(id)s."),
+        "whisper_from": _("Fluisterbericht van %(name)s"),
+        "transfer_note_from": _("Overdrachtsnotitie van %(name)s"),
+        "readers": _("%(names)s leest mee"),
+        "released_taken_over": _("%(name)s heeft dit gesprek overgenomen."),
+        "released_transferred": _("Dit gesprek is overgedragen aan %(name)s."),
+        "no_transfer_targets": _("Geen collega is nu beschikbaar met een vrije plaats."),
     }
     labels = {
         "audience": dict(Audience.choices),

@@ -45,7 +45,8 @@ from django.utils.translation import gettext as _
 from onthaal.chat.models import Audience, Conversation
 from onthaal.errors import InvalidInput
 from onthaal.hours.calendar_rules import HELPLINE_TIMEZONE
-from onthaal.stats import figures
+from onthaal.stats import figures, selectors
+from onthaal.stats.services import foreword_clean, foreword_paragraphs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -182,7 +183,9 @@ def _without_operators(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "operators": {**data["operators"], "per_operator": []}}
 
 
-def report_data(school_year: int, *, audience: str | None = None) -> dict[str, Any]:
+def report_data(
+    school_year: int, *, audience: str | None = None, foreword: str | None = None
+) -> dict[str, Any]:
     """The figures of the annual report; what ``format="json"`` writes.
 
     Keys: ``school_year`` (``{year, label, start, end}``), ``audience``,
@@ -191,9 +194,15 @@ def report_data(school_year: int, *, audience: str | None = None) -> dict[str, A
     (``trends`` from the first school year in the database, at most twenty
     years back and at least the year before, with the topics of
     ``figures.DEFAULT_TREND_TOPICS`` that exist). Labels are in the active
-    language. ``operators.per_operator`` is always empty.
+    language. ``operators.per_operator`` is always empty. ``foreword`` is the
+    coordinators' own foreword: the ``foreword`` argument (a cleaned text;
+    ``""`` for none), else the one stored for the year
+    (``selectors.foreword_get``), else ``None``: the report writes its own.
     """
     _check(audience=audience)
+    if foreword is None:
+        stored = selectors.foreword_get(school_year)
+        foreword = stored.text if stored is not None else None
     current = figures.school_year_figures(school_year, audience=audience)
     first_possible = figures.MIN_DATE.year
     previous = (
@@ -213,6 +222,7 @@ def report_data(school_year: int, *, audience: str | None = None) -> dict[str, A
         "figures": _without_operators(current),
         "previous_year": _without_operators(previous) if previous is not None else None,
         "trends": trend,
+        "foreword": foreword or None,
     }
 
 
@@ -1177,6 +1187,8 @@ def report_context(data: dict[str, Any], *, language: str = "nl") -> dict[str, A
         "audience_name": _audience_name(r.audience) if r.audience else "",
         "shown": r.shown,
         "generated_on": today,
+        # The coordinators' own words, paragraph by paragraph (escaped by the template).
+        "foreword": foreword_paragraphs(data["foreword"]) if data.get("foreword") else [],
         **_overview(r),
         **_busyness(r),
         **_audiences(r),
@@ -1219,20 +1231,26 @@ def report_render(
     format: str = "pdf",
     language: str = "nl",
     audience: str | None = None,
+    foreword: str | None = None,
 ) -> bytes:
     """The annual report of a school year (``2024`` or ``"2024-2025"``) as bytes.
 
     ``format``: ``pdf``, ``html`` (UTF-8) or ``json`` (UTF-8, ``report_data``);
     ``language``: ``nl`` (Flemish number formats: 7.626; 80,9 %) or ``en``;
-    ``audience``: ``pupil`` or ``parent`` for a report of one audience.
+    ``audience``: ``pupil`` or ``parent`` for a report of one audience;
+    ``foreword``: a foreword that replaces the one stored for the year
+    (``onthaal report --foreword-file``; ``""``: the generated one).
     Raises InvalidInput (codes ``invalid_school_year``, ``invalid_format``,
-    ``invalid_language``, ``invalid``) before any work is done, and for a
-    school year whose dates lie past 2100 (``invalid_period``).
+    ``invalid_language``, ``invalid``; ``too_long`` and ``invalid_character``
+    for the foreword) before any work is done, and for a school year whose
+    dates lie past 2100 (``invalid_period``).
     """
     _check(format=format, language=language, audience=audience)
     year = figures.school_year_parse(school_year)
+    if foreword is not None:
+        foreword = foreword_clean(foreword)
     with translation.override(LANGUAGES[language]):
-        data = report_data(year, audience=audience)
+        data = report_data(year, audience=audience, foreword=foreword)
         if format == "json":
             return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
         html = report_html(data, language=language)

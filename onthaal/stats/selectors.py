@@ -21,6 +21,7 @@ from onthaal.errors import PermissionDenied
 from onthaal.hours.calendar_rules import HELPLINE_TIMEZONE
 from onthaal.staff.models import Role, User
 from onthaal.stats.figures import Filters, school_year_dates, school_year_of
+from onthaal.stats.models import Foreword
 
 
 def current_school_year() -> int:
@@ -31,6 +32,19 @@ def current_school_year() -> int:
 def sees_everyone(viewer: User) -> bool:
     """Whether the viewer's figures cover every operator's chats."""
     return viewer.is_coordinator or viewer.role == Role.ANALYST
+
+
+def writes_foreword(viewer: User) -> bool:
+    """Whether the viewer may write the foreword of an annual report:
+    coordinators and administrators (analysts read the report only)."""
+    return viewer.is_coordinator
+
+
+def foreword_get(school_year: int) -> Foreword | None:
+    """The coordinators' own foreword of a school year's report, if any. The
+    report is published, so the foreword is no secret: whoever may read the
+    report may read it."""
+    return Foreword.objects.filter(school_year=school_year).first()
 
 
 def sees_operators(viewer: User) -> bool:

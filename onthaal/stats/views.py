@@ -12,10 +12,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dates import MONTHS_3, WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +25,8 @@ from django.utils.translation import gettext_lazy
 from onthaal.chat.models import Audience, Channel
 from onthaal.errors import ServiceError
 from onthaal.staff.models import User
-from onthaal.stats import charts, figures, report, selectors
+from onthaal.stats import charts, figures, report, selectors, services
+from onthaal.stats.models import FOREWORD_MAX_CHARS
 
 TREND_YEARS = 10
 
@@ -139,6 +142,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "trend": trend,
         "export_query": query,
         "report_query": report_query,
+        "writes_foreword": selectors.writes_foreword(viewer),
+        "foreword_query": urlencode(
+            {"year": figures.school_year_label(figures.school_year_of(filters.start))}
+        ),
         "school_years": [
             {
                 "label": figures.school_year_label(year),
@@ -219,3 +226,78 @@ def annual_report(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class ForewordForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Voorwoord"),
+        required=False,
+        strip=False,  # services.foreword_clean tidies it, line by line
+        widget=forms.Textarea(attrs={"rows": 18, "cols": 80, "aria-describedby": "id_text-help"}),
+        help_text=gettext_lazy(
+            "Gewone tekst; een witregel begint een nieuwe alinea. Leeg laten: het "
+            "jaarverslag schrijft zelf een voorwoord met de kerncijfers."
+        ),
+    )
+
+
+@login_required
+def foreword(request: HttpRequest) -> HttpResponse:
+    """``/cijfers/voorwoord/?year=2024-2025``: the coordinators' own foreword of
+    a school year's annual report (GET the form, POST ``year`` and ``text``).
+
+    Coordinators and administrators only (``services.foreword_set`` checks it
+    too); analysts read the foreword in the report, operators get 403. The
+    year defaults to the last whole school year, as the report's download does.
+    """
+    viewer: User = request.user  # type: ignore[assignment]
+    if not selectors.writes_foreword(viewer):
+        raise PermissionDenied
+    source = request.POST if request.method == "POST" else request.GET
+    try:
+        year = figures.school_year_parse(source.get("year") or selectors.current_school_year() - 1)
+    except ServiceError as exc:
+        return HttpResponseBadRequest(exc.message, content_type="text/plain; charset=utf-8")
+    label = figures.school_year_label(year)
+    stored = selectors.foreword_get(year)
+    if request.method == "POST":
+        form = ForewordForm(request.POST)
+        if form.is_valid():
+            try:
+                saved = services.foreword_set(
+                    actor=viewer, school_year=year, text=form.cleaned_data["text"]
+                )
+            except ServiceError as exc:
+                form.add_error("text", exc.message)
+            else:
+                if saved is None:
+                    messages.success(
+                        request,
+                        _("Het eigen voorwoord van %(year)s is gewist.") % {"year": label},
+                    )
+                else:
+                    messages.success(
+                        request, _("Voorwoord van %(year)s bewaard.") % {"year": label}
+                    )
+                return redirect(f"{reverse('stats:foreword')}?{urlencode({'year': label})}")
+        status = 400
+    else:
+        form = ForewordForm(initial={"text": stored.text if stored is not None else ""})
+        status = 200
+    current = selectors.current_school_year()
+    context = {
+        "year": label,
+        "form": form,
+        "stored": stored,
+        "max_chars": FOREWORD_MAX_CHARS,
+        "report_query": urlencode({"year": label, "format": "pdf"}),
+        "html_query": urlencode({"year": label, "format": "html"}),
+        "school_years": [
+            {
+                "label": figures.school_year_label(y),
+                "query": urlencode({"year": figures.school_year_label(y)}),
+            }
+            for y in range(current, current - 6, -1)
+        ],
+    }
+    return render(request, "stats/foreword.html", context, status=status)

@@ -105,6 +105,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ONTHAAL_DATA_DIR": str(data_dir),
         "ONTHAAL_RECONNECT_GRACE_SECONDS": "120",
         "ONTHAAL_SWEEP_INTERVAL_SECONDS": "2",
+        # chat_open opens until 23:59: no intake cut-off before that.
+        "ONTHAAL_CLOSING_CUTOFF_MINUTES": "0",
+        # Every browser visitor comes from 127.0.0.1: no flood hold (safeguard).
+        "ONTHAAL_FLOOD_CHATS_PER_HOUR": "0",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)

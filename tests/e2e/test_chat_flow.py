@@ -128,8 +128,11 @@ def test_visitor_and_operator_full_chat(
     visitor.click("#rating-submit")
     expect(visitor.locator("#view-thanks")).to_be_visible()
     assert run_axe(visitor, axe_source) == []
-    storage = visitor.evaluate("JSON.stringify(Object.assign({}, sessionStorage, localStorage))")
+    storage = visitor.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
     assert storage == "{}"
+    # Only the returning-visitor key stays (privacy page; docs/security.md).
+    kept = visitor.evaluate("Object.keys(localStorage)")
+    assert kept == ["onthaal.returning"]
 
     # The operator registers the chat from the to-do list.
     todo = operator.locator("#todo-list [data-todo-id]")

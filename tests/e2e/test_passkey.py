@@ -90,5 +90,21 @@ def test_register_a_passkey_then_sign_in_with_it(
     assert audit.strip() == "passkey"
     page.goto(f"{base}/medewerker/passkeys/")
     expect(page.locator("tr[data-passkey-id]")).not_to_contain_text("nog niet")
+
+    # Ten minutes later (the session's second factor made old on the server),
+    # adding or removing a passkey first asks to confirm: done with the passkey.
+    (session_id,) = [c["value"] for c in context.cookies() if c["name"] == "sessionid"]
+    server.shell(
+        "from django.contrib.sessions.backends.db import SessionStore;"
+        f"s = SessionStore(session_key='{session_id}');"
+        "s['onthaal_second_factor_at'] = s['onthaal_second_factor_at'] - 600; s.save()"
+    )
+    page.goto(f"{base}/medewerker/passkeys/")
+    expect(page.locator("#reauth")).to_be_visible()
+    expect(page.locator("#passkey-register")).to_have_count(0)
+    assert run_axe(page, axe_source) == []
+    page.click("#passkey-confirm")
+    expect(page.locator("#passkey-register")).to_be_visible()
+    expect(page.locator("#reauth")).to_have_count(0)
     assert problems == []
     context.close()

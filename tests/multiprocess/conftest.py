@@ -326,8 +326,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "ONTHAAL_MAX_CHATS_PER_OPERATOR": "100",
         "ONTHAAL_RATE_CONVERSATIONS_PER_HOUR": "100000",
         "ONTHAAL_RATE_MESSAGES_PER_MINUTE": "100000",
+        # Every test visitor comes from 127.0.0.1: no flood hold (safeguard).
+        "ONTHAAL_FLOOD_CHATS_PER_HOUR": "0",
         "ONTHAAL_RECONNECT_GRACE_SECONDS": "120",
         "ONTHAAL_SWEEP_INTERVAL_SECONDS": "2",
+        # The chat is opened until 23:59: no intake cut-off before that.
+        "ONTHAAL_CLOSING_CUTOFF_MINUTES": "0",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)

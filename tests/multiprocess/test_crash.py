@@ -48,7 +48,8 @@ class Client:
     acked: dict[str, int] = field(default_factory=dict)  # client_id -> message id
     sent: list[str] = field(default_factory=list)
     received: Counter[int] = field(default_factory=Counter)  # other side's ids, shown
-    live: Counter[int] = field(default_factory=Counter)  # ... of which by message.new
+    # (socket number, id) of the other side's messages that came by message.new
+    live: Counter[tuple[int, int]] = field(default_factory=Counter)
     connections: int = 0
     _seen: int = 0  # frames of the current socket already handled
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -106,7 +107,7 @@ class Client:
                             self._show(message)
             elif kind == "message.new":
                 if frame["message"]["sender"] == self.other:
-                    self.live[frame["message"]["id"]] += 1
+                    self.live[(self.connections, frame["message"]["id"])] += 1
                 self._show(frame["message"])
             elif kind == "message.ack":
                 self.acked[frame["client_id"]] = frame["message"]["id"]
@@ -215,7 +216,9 @@ async def test_a_killed_process_loses_no_acknowledged_message(cluster: Cluster):
             await asyncio.sleep(0.1)
     for client in (page, console):
         assert all(count == 1 for count in client.received.values())
-        # A live broadcast is sent once per stored message, never for a resend.
+        # A socket forwards each message once, though a resend broadcasts a
+        # stored message again (its first broadcast may have died with its
+        # process).
         assert all(count == 1 for count in client.live.values()), client.live
     for client in (page, console):
         assert client.socket is not None

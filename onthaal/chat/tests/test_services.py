@@ -268,7 +268,8 @@ def test_a_visitor_who_stops_waiting_is_a_missed_chat(
     )
 
     assert (ended.status, ended.end_reason, ended.ended_at) == (Status.ENDED, "missed", at)
-    assert ended.events.get(kind="ended").data == {"reason": "missed"}
+    # How long they waited is kept with the event (issue 6: missed chats).
+    assert ended.events.get(kind="ended").data == {"reason": "missed", "waited_seconds": 180}
 
 
 def test_the_operator_ends_an_active_chat(

@@ -14,7 +14,7 @@ from django.test import Client
 
 from onthaal.audit.models import Action, AuditEntry
 from onthaal.staff import passkeys as passkeys_module
-from onthaal.staff import services
+from onthaal.staff import services, views
 from onthaal.staff.models import PasskeyCredential, User
 from onthaal.staff.tests.softauthn import SoftAuthenticator, b64url
 
@@ -51,10 +51,20 @@ def register(
     return post_json(client, REGISTER, {"name": name, "credential": credential})
 
 
-def with_passkey(user: User) -> SoftAuthenticator:
-    authenticator = SoftAuthenticator()
+def confirmed(user: User) -> Client:
+    """Signed in with the second factor given just now, as right after signing in
+    (adding or removing a passkey asks for that)."""
     client = Client()
     client.force_login(user)
+    session = client.session
+    views.second_factor_mark(session)
+    session.save()
+    return client
+
+
+def with_passkey(user: User) -> SoftAuthenticator:
+    authenticator = SoftAuthenticator()
+    client = confirmed(user)
     assert register(client, authenticator).status_code == 201
     return authenticator
 
@@ -83,8 +93,7 @@ def last_failure() -> AuditEntry:
 
 
 def test_an_operator_registers_a_passkey(user: User) -> None:
-    client = Client()
-    client.force_login(user)
+    client = confirmed(user)
     authenticator = SoftAuthenticator()
 
     options = post_json(client, REGISTER_OPTIONS).json()
@@ -133,8 +142,7 @@ def test_the_passkeys_page_needs_a_signed_in_operator() -> None:
     ],
 )
 def test_a_registration_from_elsewhere_is_refused(user: User, answer: Any, why: str) -> None:
-    client = Client()
-    client.force_login(user)
+    client = confirmed(user)
 
     response = register(client, SoftAuthenticator(), **answer)
 
@@ -144,8 +152,7 @@ def test_a_registration_from_elsewhere_is_refused(user: User, answer: Any, why: 
 
 
 def test_a_registration_needs_the_challenge_handed_out(user: User) -> None:
-    client = Client()
-    client.force_login(user)
+    client = confirmed(user)
     authenticator = SoftAuthenticator()
     options = post_json(client, REGISTER_OPTIONS).json()
     forged = {**options, "challenge": b64url(os.urandom(32))}
@@ -170,8 +177,7 @@ def test_an_operator_removes_their_passkey_and_only_theirs(
     assert other.post(f"/medewerker/passkeys/{passkey.pk}/verwijderen/").status_code == 404
     assert PasskeyCredential.objects.filter(pk=passkey.pk).exists()
 
-    owner = Client()
-    owner.force_login(user)
+    owner = confirmed(user)
     response = owner.post(f"/medewerker/passkeys/{passkey.pk}/verwijderen/")
     assert response["Location"] == PAGE
     assert not PasskeyCredential.objects.filter(pk=passkey.pk).exists()
@@ -274,8 +280,7 @@ def test_a_malformed_answer_is_refused(user: User, staff_password: str, credenti
 
     assert response.status_code == 400
     assert not signed_in(client)
-    registering = Client()
-    registering.force_login(user)
+    registering = confirmed(user)
     post_json(registering, REGISTER_OPTIONS)
     assert post_json(registering, REGISTER, {"credential": credential}).status_code == 400
 
@@ -394,8 +399,7 @@ def test_the_relying_party_can_be_configured(
     settings.ONTHAAL_WEBAUTHN_RP_ID = "example.org"
     settings.ONTHAAL_WEBAUTHN_ORIGINS = ["https://chat.example.org"]
     authenticator = SoftAuthenticator(origin="https://chat.example.org", rp_id="example.org")
-    client = Client()
-    client.force_login(user)
+    client = confirmed(user)
     options = post_json(client, REGISTER_OPTIONS).json()
     assert options["rp"]["id"] == "example.org"
     assert (

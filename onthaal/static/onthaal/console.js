@@ -251,7 +251,7 @@ function handleFrame(frame) {
     case "snapshot":
       return applySnapshot(frame);
     case "queue":
-      return renderQueue(frame.queue);
+      return renderQueue(frame.queue, frame.queue_total);
     case "conversation":
       return applyConversation(frame);
     case "message.new":
@@ -266,14 +266,19 @@ function handleFrame(frame) {
       return window.clearTimeout(state.pongTimer);
     case "error":
       return applyError(frame);
+    case "offer":
+      return addOffer(frame.offer);
+    case "offer.closed":
+      return removeOffer(frame.offer.id);
     default:
-      return undefined;
+      return handleSupervisionFrame(frame);
   }
 }
 
 function applySnapshot(frame) {
   applyProfile(frame.operator);
-  renderQueue(frame.queue);
+  applyOffers(frame.offers ?? []);
+  renderQueue(frame.queue, frame.queue_total);
   for (const bundle of frame.conversations) applyConversation(bundle);
   for (const conversation of frame.todo) addTodo(conversation);
   // After a reconnect: whatever happened to our open chats meanwhile (an end,
@@ -336,7 +341,8 @@ for (const button of ui.availabilityButtons) {
 
 // ---------------------------------------------------------------- queue
 
-function renderQueue(entries) {
+// `entries` are the first in line (the server caps the list); `total` counts everyone.
+function renderQueue(entries, total) {
   state.queue = entries;
   state.queueReceivedAt = performance.now();
   const existing = new Map([...ui.queueList.children].map((li) => [li.dataset.queueId, li]));
@@ -351,7 +357,7 @@ function renderQueue(entries) {
     if (ui.queueList.children[index] !== li) ui.queueList.insertBefore(li, ui.queueList.children[index] ?? null);
   });
   if (hadFocus && !ui.queueList.contains(document.activeElement)) ui.takeNext.focus();
-  const count = entries.length;
+  const count = total ?? entries.length;
   const text = count === 0 ? t("queue_none") : count === 1 ? t("queue_one") : t("queue_many", { n: count });
   if (ui.queueCount.textContent !== text) ui.queueCount.textContent = text;
   tickQueue();
@@ -452,6 +458,7 @@ function createPane(rec) {
   const sorted = [...rec.messages.values()].sort((a, b) => a.id - b.id);
   for (const message of sorted) rec.ui.messages.append(buildMessage(message));
   wirePane(rec);
+  wireSupervision(rec);
   ui.panes.append(pane);
   visibility.observe(rec.ui.messages);
   scrollToEnd(rec);
@@ -500,6 +507,13 @@ function updatePane(rec) {
   const ended = c.status === "ended";
   rec.pane.classList.toggle("ended", ended);
   rec.ui.intake.textContent = `${intakeSummary(c)} · ${intakeDetails(c)}`;
+  // A returning visitor with a confirmed prank marking (onthaal.safeguard):
+  // the server sends the alert in the staff frame only.
+  if (c.visitor_alert && !rec.pane.querySelector(".visitor-alert")) {
+    const alert = el("p", "visitor-alert", c.visitor_alert.message);
+    alert.setAttribute("role", "note");
+    rec.ui.intake.after(alert);
+  }
   if (!ended) {
     rec.ui.status.textContent = t("active_since", { time: formatTime(c.accepted_at) });
   } else {
@@ -857,6 +871,140 @@ ui.regCancel.addEventListener("click", () => {
   (ui.todoList.querySelector(`[data-todo-id="${id}"] .todo-open`) ?? ui.todoTitle).focus();
 });
 
+// ---------------------------------------------------------------- supervision
+// Asking a coordinator for support, whispers, who reads along, handing a
+// chat to a colleague, and a chat that went to a colleague (docs/api.md).
+
+function handleSupervisionFrame(frame) {
+  switch (frame.type) {
+    case "whisper":
+      return addStaffNote(frame.whisper);
+    case "readers":
+      return applyReaders(frame.conversation_id, frame.readers);
+    case "conversation.released":
+      return releaseChat(frame);
+    case "support.requested":
+      return showAlert(t("support_alert", { name: frame.support.operator_pseudonym, id: frame.support.conversation_id }));
+    case "support.pending": {
+      const button = state.convs.get(frame.conversation_id)?.pane?.querySelector(".ask-support");
+      if (button) {
+        button.disabled = true;
+        button.textContent = t("support_asked");
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function staffArea(rec) {
+  const area = rec.pane.querySelector(".staff-area");
+  area.hidden = false;
+  return area;
+}
+
+function addStaffNote(note, quiet = false) {
+  const rec = state.convs.get(note.conversation_id);
+  if (!rec?.pane) return;
+  const list = staffArea(rec).querySelector(".staff-notes");
+  if (list.querySelector(`[data-note-id="${note.id}"]`)) return;
+  const key = note.kind === "transfer_note" ? "transfer_note_from" : "whisper_from";
+  const li = el("li", `staff-note note-${note.kind}`);
+  li.dataset.noteId = String(note.id);
+  li.append(
+    el("p", "message-meta", `${t(key, { name: note.author_pseudonym })} ${formatTime(note.created_at)}`),
+    el("p", "message-body", note.body),
+  );
+  list.append(li);
+  if (!quiet && note.author_id !== state.operator.id) announce(t(key, { name: note.author_pseudonym }));
+}
+
+function applyReaders(id, readers) {
+  const rec = state.convs.get(id);
+  if (!rec?.pane) return;
+  const names = readers.map((r) => r.pseudonym).join(", ");
+  const line = staffArea(rec).querySelector(".readers");
+  line.textContent = names ? t("readers", { names }) : "";
+  if (names) announce(line.textContent);
+}
+
+function releaseChat(frame) {
+  const rec = state.convs.get(frame.conversation_id);
+  if (!rec?.pane) return;
+  rec.conv = { ...rec.conv, status: "released" };
+  for (const [clientId] of rec.pending) rec.pending.delete(clientId);
+  const message = t(frame.kind === "taken_over" ? "released_taken_over" : "released_transferred", { name: frame.to_pseudonym });
+  rec.ui.status.textContent = message;
+  rec.ui.input.disabled = true;
+  rec.ui.composer.hidden = true;
+  rec.ui.endButton.hidden = true;
+  rec.ui.endConfirm.hidden = true;
+  rec.pane.querySelector(".ask-support").hidden = true;
+  rec.pane.querySelector(".transfer-open").hidden = true;
+  rec.pane.querySelector(".transfer-form").hidden = true;
+  rec.ui.closePane.hidden = false;
+  rec.pane.classList.add("ended");
+  announce(message);
+  renderChatCount();
+}
+
+function wireSupervision(rec) {
+  const q = (selector) => rec.pane.querySelector(selector);
+  const support = q(".ask-support");
+  const open = q(".transfer-open");
+  const form = q(".transfer-form");
+  const select = q(".transfer-target");
+  const note = q(".transfer-note");
+  select.id = `transfer-target-${rec.id}`;
+  q(".transfer-target-label").htmlFor = select.id;
+  note.id = `transfer-note-${rec.id}`;
+  q(".transfer-note-label").htmlFor = note.id;
+  // Whispers and a transfer note written before this pane was made (a reload).
+  api("GET", `/conversations/${rec.id}/notes`).then(
+    (data) => data.notes.forEach((n) => addStaffNote(n, true)),
+    () => {},
+  );
+  support.addEventListener("click", async () => {
+    const result = await attempt(() => api("POST", `/conversations/${rec.id}/support`));
+    if (!result) return;
+    support.disabled = true;
+    support.textContent = t("support_asked");
+    announce(t("support_asked"));
+  });
+  open.addEventListener("click", async () => {
+    const data = await attempt(() => api("GET", `/conversations/${rec.id}/transfer-targets`));
+    if (!data) return;
+    const options = data.operators.map((o) => {
+      const option = el("option", "", `${o.pseudonym} (${o.chats}/${o.max_chats})`);
+      option.value = String(o.id);
+      return option;
+    });
+    if (!options.length) {
+      showAlert(t("no_transfer_targets"));
+      return;
+    }
+    select.replaceChildren(...options);
+    open.hidden = true;
+    form.hidden = false;
+    select.focus();
+  });
+  q(".transfer-cancel").addEventListener("click", () => {
+    form.hidden = true;
+    open.hidden = false;
+    open.focus();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const result = await attempt(() =>
+      api("POST", `/conversations/${rec.id}/transfer`, { operator_id: Number(select.value), note: note.value }),
+    );
+    if (!result) return;
+    form.hidden = true;
+    note.value = "";
+  });
+}
+
 // ---------------------------------------------------------------- start
 
 ui.alertDismiss.addEventListener("click", () => {
@@ -876,3 +1024,70 @@ renderChatCount();
 renderTodo();
 api("GET", "/operator/me").then(applyProfile, () => {});
 connect();
+
+// ---------------------------------------------------------------- offers
+// Automatic assignment (ONTHAAL_ASSIGNMENT=auto): a chat offered to this
+// operator alone, to accept or decline before it expires (docs/api.md).
+
+const offerUi = { section: byId("offers"), list: byId("offer-list") };
+const offers = new Map(); // offer id -> { offer, deadline (performance.now() ms), li }
+
+function applyOffers(list) {
+  const ids = new Set(list.map((offer) => offer.id));
+  for (const id of [...offers.keys()]) if (!ids.has(id)) removeOffer(id);
+  for (const offer of list) addOffer(offer);
+}
+
+function addOffer(offer) {
+  if (!offerUi.section || offers.has(offer.id)) return;
+  const data = offerUi.section.dataset;
+  const seconds = (Date.parse(offer.expires_at) - Date.parse(offer.offered_at)) / 1000;
+  const li = el("li", "offer-item");
+  li.dataset.offerId = String(offer.id);
+  const who = el("p", "offer-who", data.offerLabel.replace("%(summary)s", intakeSummary(offer.conversation)));
+  who.id = `offer-who-${offer.id}`;
+  const left = el("p", "offer-left muted");
+  const accept = el("button", "offer-accept", data.acceptLabel);
+  const decline = el("button", "offer-decline button-secondary", data.declineLabel);
+  for (const button of [accept, decline]) {
+    button.type = "button";
+    button.setAttribute("aria-describedby", who.id);
+  }
+  accept.addEventListener("click", async () => {
+    const result = await attempt(() => api("POST", `/offers/${offer.id}/accept`));
+    removeOffer(offer.id);
+    if (!result) return;
+    applyConversation({ conversation: result.conversation });
+    state.convs.get(result.conversation.id)?.ui?.input.focus();
+  });
+  decline.addEventListener("click", async () => {
+    await attempt(() => api("POST", `/offers/${offer.id}/decline`));
+    removeOffer(offer.id);
+  });
+  li.append(who, el("p", "offer-details", intakeDetails(offer.conversation)), left, accept, decline);
+  offerUi.list.append(li);
+  offers.set(offer.id, { offer, deadline: performance.now() + seconds * 1000, li });
+  offerUi.section.hidden = false;
+  tickOffers();
+  announce(who.textContent);
+}
+
+function removeOffer(id) {
+  const entry = offers.get(id);
+  if (!entry) return;
+  entry.li.remove();
+  offers.delete(id);
+  if (offerUi.section) offerUi.section.hidden = offers.size === 0;
+}
+
+function tickOffers() {
+  for (const [id, entry] of offers) {
+    const seconds = Math.ceil((entry.deadline - performance.now()) / 1000);
+    // The server closes it (offer.closed); this only keeps the screen honest
+    // if that frame is late.
+    if (seconds <= -5) removeOffer(id);
+    else entry.li.querySelector(".offer-left").textContent = offerUi.section.dataset.leftLabel.replace("%(seconds)s", String(Math.max(0, seconds)));
+  }
+}
+
+window.setInterval(tickOffers, 1000);

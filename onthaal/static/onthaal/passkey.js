@@ -1,5 +1,5 @@
 // Passkeys (WebAuthn): register one on the passkeys page, or use one at the
-// second sign-in step. The server hands out the options (with a one-time
+// second sign-in step or to confirm it is you before adding or removing one. The server hands out the options (with a one-time
 // challenge) and checks the signed answer; this file only carries them
 // between the server and navigator.credentials. No inline script (CSP): the
 // URLs come from data attributes, the texts from the #passkey-strings block.
@@ -38,7 +38,11 @@ async function post(url, body) {
   try {
     data = await response.json();
   } catch {}
-  if (!response.ok) throw new Error(data.message || strings.error);
+  if (!response.ok) {
+    const error = new Error(data.message || strings.error);
+    error.code = data.code;
+    throw error;
+  }
   return data;
 }
 
@@ -127,6 +131,11 @@ function run(element, action) {
     try {
       await action(element);
     } catch (error) {
+      if (error.code === "reauth_required") {
+        // The confirmation ran out while the page was open: show the step again.
+        location.reload();
+        return;
+      }
       statusLine.classList.add("error");
       show(error.message || strings.error);
       button.disabled = false;

@@ -43,6 +43,22 @@ function forget() {
   }
   clearInterval(pingTimer);
 }
+// The returning-visitor key (see the privacy page): random, kept in
+// localStorage, sent only with the intake; the server keeps a keyed hash.
+// Quick exit and the privacy page's button remove it (quickexit.js).
+function returningKey() {
+  try {
+    let key = localStorage.getItem("onthaal.returning") || "";
+    if (!/^[0-9a-f]{64}$/.test(key)) {
+      const bytes = crypto.getRandomValues(new Uint8Array(32));
+      key = Array.from(bytes, (x) => x.toString(16).padStart(2, "0")).join("");
+      localStorage.setItem("onthaal.returning", key);
+    }
+    return key;
+  } catch {
+    return "";
+  }
+}
 function fmt(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, k) => String(values[k]));
 }
@@ -88,13 +104,22 @@ $("intake-form").addEventListener("submit", async (event) => {
       age: age === "" ? null : Number(age),
       referral_source: form.referral_source.value,
       touch: matchMedia("(pointer: coarse)").matches,
+      visitor_key: returningKey(),
     });
     state = { id: data.id, token: data.token, lastId: 0, outbox: [] };
     save();
     apply(data.conversation, data.queue);
     connect();
   } catch (error) {
-    if (error.data && error.data.code === "chat_closed") show("closed");
+    const code = error.data && error.data.code;
+    if (code === "chat_closed" || code === "chat_closing") {
+      // The page was loaded before closing time (or its cut-off): say so,
+      // with the server's message, which tells when the chat opens next.
+      if (code === "chat_closing") $("closed-title").textContent = T.closing_title;
+      say($("closed-message"), error.message);
+      if ($("next-opening-line")) $("next-opening-line").hidden = true;
+      show("closed");
+    }
     say($("intake-error"), error.message);
   } finally {
     $("intake-submit").disabled = false;
@@ -196,6 +221,12 @@ function apply(conversation, queue) {
   } else if (conversation.status === "active") {
     show("chat");
     $("chat-title").textContent = fmt(T.chat_with, { name: conversation.operator_pseudonym });
+    // A colleague took the chat over: a neutral notice with the new name only.
+    const name = conversation.operator_pseudonym;
+    if (state.operatorName && name && state.operatorName !== name) {
+      say($("connection-banner"), fmt(T.operator_changed, { name }));
+    }
+    state.operatorName = name;
     receiptState = {
       delivered: conversation.receipts.operator_delivered_id,
       read: conversation.receipts.operator_read_id,
@@ -225,12 +256,17 @@ function ended(conversation) {
     save();
     show("rating");
   } else {
+    // Never answered (still waiting at closing time, or stopped waiting): say why.
+    const reason = conversation.accepted_at ? "" : reasons[conversation.end_reason] || "";
     forget();
+    say($("thanks-reason"), reason);
     show("thanks");
   }
 }
 
 function renderQueue(queue) {
+  // toolkit/alternatives.js listens: it offers alternatives when the wait is long.
+  document.dispatchEvent(new CustomEvent("onthaal:queue", { detail: queue }));
   if (!queue) return;
   $("queue-position").textContent = fmt(T.position, { n: queue.position });
   const seconds = queue.estimated_wait_seconds;

@@ -355,7 +355,15 @@ def test_the_output_option_writes_the_file(rendered: Rendered) -> None:
 
 def test_the_json_holds_the_figures_of_the_report(rendered: Rendered) -> None:
     data = rendered.data
-    assert set(data) == {"school_year", "audience", "figures", "previous_year", "trends"}
+    assert set(data) == {
+        "school_year",
+        "audience",
+        "figures",
+        "previous_year",
+        "trends",
+        "foreword",
+    }
+    assert data["foreword"] is None  # none written: the report writes its own
     assert data["school_year"] == {
         "year": 2024,
         "label": "2024-2025",
@@ -378,6 +386,39 @@ def test_the_json_holds_the_figures_of_the_report(rendered: Rendered) -> None:
 
 
 # --- the command ------------------------------------------------------------------------
+
+
+def test_the_english_report_speaks_the_domain_vocabulary(dataset: Dataset) -> None:
+    """DOMAIN.md's English words: topics (not subjects), (suspected) prank
+    calls (not prank chats), operators (not chat operators), chats held,
+    missed chats. The main catalog (LOCALE_PATHS) is read before the stats
+    app's own, so a stale copy of a report string there would win."""
+    html = _command("--year", "2024-2025", "--format", "html", "--language", "en")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    for words in (
+        "Topics",
+        "Top 10 topics of pupils",
+        "Topics and results",
+        "Prank calls",
+        "Suspected prank calls",
+        "suspected a prank call",
+        "Followed topics over the years",
+        "The team of operators",
+        "Active operators",
+        "Chats held",
+        "Missed chats (share)",
+        "Chats per opening day",
+        "Chats that broke off",
+        "How did pupils and parents find the chat?",
+        "Pupils",
+        "Parents",
+    ):
+        assert words in text, words
+    lowered = text.lower()
+    for wrong in ("subject", "prank chat", "chat operator", "cut-off", "cut off", "conversation"):
+        assert wrong not in lowered, wrong
+    for dutch in ("Chatonderwerpen", "Nepoproepen", "chatmedewerker", "Gevoerde chats"):
+        assert dutch not in text, dutch
 
 
 def test_a_pdf_goes_to_stdout_as_bytes(rendered: Rendered) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
+from django.core.management import call_command
 
 from onthaal.errors import InvalidInput
 from onthaal.stats.figures import topics_resolve, trends
@@ -93,3 +97,37 @@ def test_bad_spans_are_refused(db: None) -> None:
 def test_topics_resolve_skips_unknown_names_when_not_strict(dataset: Dataset) -> None:
     found = topics_resolve(["zelfmoordgedachten", "bestaat niet", ""], strict=False)
     assert [t.name for t in found] == ["zelfmoordgedachten"]
+
+
+def test_imported_history_shows_in_the_trends(db: None, tmp_path: Path) -> None:
+    """``onthaal import`` of two old school years: the trend counts them like live chats."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user(username="lotte", pseudonym="Lotte", password=None)
+    header = (
+        "external_id,queued_at,accepted_at,ended_at,end_reason,audience,operator,topics,"
+        "results,prank_suspected"
+    )
+    rows = [
+        "old-1,2016-10-04T18:00:00+02:00,2016-10-04T18:03:00+02:00,2016-10-04T18:30:00+02:00,"
+        ",pupil,lotte,zelfmoordgedachten|pesten / cyberpesten,support,false",
+        "old-2,2016-11-08T19:00:00+01:00,2016-11-08T19:02:00+01:00,2016-11-08T19:20:00+01:00,"
+        ",parent,lotte,studiekeuze / schoolloopbaan,info_advice,true",
+        "old-3,2016-11-08T20:00:00+01:00,,2016-11-08T20:05:00+01:00,missed,pupil,,,,",
+        "old-4,2017-09-12T18:00:00+02:00,2017-09-12T18:01:00+02:00,2017-09-12T18:40:00+02:00,"
+        ",pupil,lotte,pesten / cyberpesten,support,false",
+    ]
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    call_command("import", str(history), stdout=io.StringIO(), stderr=io.StringIO())
+
+    result = trends(2015, 2017, topics=["zelfmoordgedachten", "pesten / cyberpesten"])
+    years = {row["label"]: row for row in result["years"]}
+    assert [(label, row["held"], row["missed"], row["prank"]) for label, row in years.items()] == [
+        ("2015-2016", 0, 0, 0),
+        ("2016-2017", 2, 1, 1),
+        ("2017-2018", 1, 0, 0),
+    ]
+    assert years["2016-2017"]["held_pupil"] == 1 and years["2016-2017"]["held_parent"] == 1
+    counts = {t["name"]: [y["count"] for y in t["years"]] for t in result["topics"]}
+    assert counts == {"zelfmoordgedachten": [0, 1, 0], "pesten / cyberpesten": [0, 1, 1]}

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from onthaal.errors import ServiceError
 from onthaal.stats.figures import school_year_parse
+from onthaal.stats.models import FOREWORD_MAX_CHARS
 from onthaal.stats.report import FORMATS, LANGUAGES, report_render
 
 
@@ -44,12 +45,20 @@ class Command(BaseCommand):
             choices=("pupil", "parent"),
             help="a report of the chats with pupils or with parents only",
         )
+        parser.add_argument(
+            "--foreword-file",
+            metavar="FILE",
+            help="a foreword to print instead of the one stored for the year (or the "
+            "generated one): plain UTF-8 text, paragraphs separated by a blank line, "
+            f"at most {FOREWORD_MAX_CHARS:,} characters",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             school_year = school_year_parse(options["year"])
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
+        foreword = self._foreword(options["foreword_file"])
         output = options["output"]
         to_stdout = output in (None, "-")
         stdout_bytes = getattr(self.stdout, "buffer", None)
@@ -65,6 +74,7 @@ class Command(BaseCommand):
                 format=options["format"],
                 language=options["language"],
                 audience=options["audience"],
+                foreword=foreword,
             )
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
@@ -85,3 +95,27 @@ class Command(BaseCommand):
         else:
             self.stdout.write(content.decode("utf-8"), ending="")
             self.stdout.flush()
+
+    def _foreword(self, name: str | None) -> str | None:
+        """The text of ``--foreword-file``; None without the option."""
+        if name is None:
+            return None
+        path = Path(name)
+        try:
+            # A foreword is a page of text: read a little more than allowed, so
+            # that a huge file (or /dev/zero) is refused rather than read whole.
+            with path.open("rb") as file:
+                raw = file.read(FOREWORD_MAX_CHARS * 4 + 1)
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if len(raw) > FOREWORD_MAX_CHARS * 4:
+            raise CommandError(
+                f"{path}: the foreword is too long (at most {FOREWORD_MAX_CHARS:,} characters)"
+            )
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+        if not text.strip():
+            raise CommandError(f"{path} is empty: leave --foreword-file out for the stored one")
+        return text
