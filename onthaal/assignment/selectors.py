@@ -117,7 +117,8 @@ def operators_by_load(*, now: datetime) -> QuerySet[User]:
             last_busy=Subquery(last_busy),
         )
         .annotate(load=F("active_chats") + F("open_offers"))
-        .filter(load__lt=settings.ONTHAAL_MAX_CHATS_PER_OPERATOR)
+        .annotate(limit=Coalesce("max_chats", Value(settings.ONTHAAL_MAX_CHATS_PER_OPERATOR)))
+        .filter(load__lt=F("limit"))
         .order_by("load", F("last_busy").asc(nulls_first=True), "pk")
     )
 

@@ -222,10 +222,7 @@ def _make_offer(*, conversation_id: int, now: datetime) -> Offer | bool | None:
             )
             if operator is None:
                 continue
-            if (
-                selectors.operator_load(operator_id=operator.pk, now=now)
-                >= settings.ONTHAAL_MAX_CHATS_PER_OPERATOR
-            ):
+            if selectors.operator_load(operator_id=operator.pk, now=now) >= operator.chat_limit:
                 continue  # a concurrent round or a manual take filled the last slot
             conversation = Conversation.objects.filter(pk=conversation_id, status=Status.QUEUED)
             if row_locks:

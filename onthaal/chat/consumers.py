@@ -637,7 +637,7 @@ def _operator_snapshot(user: User) -> dict[str, Any]:
             "id": user.pk,
             "pseudonym": user.pseudonym,
             "availability": user.availability,
-            "max_chats": settings.ONTHAAL_MAX_CHATS_PER_OPERATOR,
+            "max_chats": user.chat_limit,
         },
         "queue": queue,
         "queue_total": queue_total,

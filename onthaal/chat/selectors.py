@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,6 +104,17 @@ def queue_position(*, conversation: Conversation) -> int | None:
     return ahead.count() + 1
 
 
+def _available_slots() -> int | None:
+    """Chat slots of the available operators (each their own maximum); None
+    when nobody is available."""
+    row = (
+        User.objects.filter(availability=Availability.AVAILABLE, is_active=True)
+        .annotate(limit=Coalesce("max_chats", Value(settings.ONTHAAL_MAX_CHATS_PER_OPERATOR)))
+        .aggregate(operators=Count("pk"), slots=Sum("limit"))
+    )
+    return int(row["slots"]) if row["operators"] else None
+
+
 def estimated_wait_seconds(*, position: int, now: datetime | None = None) -> int | None:
     """A rough wait for the ``position``-th visitor in line.
 
@@ -112,10 +124,9 @@ def estimated_wait_seconds(*, position: int, now: datetime | None = None) -> int
     cannot promise anything and the page says so.
     """
     now = now or timezone.now()
-    operators = User.objects.filter(availability=Availability.AVAILABLE, is_active=True).count()
-    if operators == 0:
+    slots = _available_slots()
+    if slots is None:
         return None
-    slots = operators * settings.ONTHAAL_MAX_CHATS_PER_OPERATOR
     # Only the chats of available operators occupy the slots counted above.
     busy = Conversation.objects.filter(
         status=Status.ACTIVE,
@@ -178,10 +189,9 @@ def wait_estimate_inputs(*, now: datetime | None = None) -> dict[str, Any] | Non
     position: free and total operator slots and the mean chat length. None
     when no operator is available."""
     now = now or timezone.now()
-    operators = User.objects.filter(availability=Availability.AVAILABLE, is_active=True).count()
-    if operators == 0:
+    slots = _available_slots()
+    if slots is None:
         return None
-    slots = operators * settings.ONTHAAL_MAX_CHATS_PER_OPERATOR
     busy = Conversation.objects.filter(
         status=Status.ACTIVE,
         operator__availability=Availability.AVAILABLE,

@@ -197,7 +197,7 @@ def _operator_capacity_check(operator: User) -> None:
             code="pseudonym_required",
         )
     active = Conversation.objects.filter(operator=operator, status=Status.ACTIVE).count()
-    if active >= settings.ONTHAAL_MAX_CHATS_PER_OPERATOR:
+    if active >= operator.chat_limit:
         raise Conflict(
             _("Je hebt al %(n)s lopende chats.") % {"n": active},
             code="operator_at_capacity",
@@ -218,7 +218,8 @@ def conversation_accept(
     one that has waited longest.
 
     Preconditions: the operator is available, has a pseudonym and holds fewer
-    than ``ONTHAAL_MAX_CHATS_PER_OPERATOR`` active chats.
+    than their ``chat_limit`` active chats (``User.max_chats``, else
+    ``ONTHAAL_MAX_CHATS_PER_OPERATOR``).
     """
     now = now or timezone.now()
     # Lock the operator's row so that two tabs of one operator cannot both

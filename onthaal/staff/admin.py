@@ -31,7 +31,10 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["username", "pseudonym", "first_name", "last_name"]
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        (_("Onthaal"), {"fields": ("pseudonym", "discipline", "role", "availability")}),
+        (
+            _("Onthaal"),
+            {"fields": ("pseudonym", "discipline", "role", "availability", "max_chats")},
+        ),
         (_("Single sign-on"), {"fields": ("oidc_subject",)}),
     )
     inlines = [PasskeyInline]

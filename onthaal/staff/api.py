@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
@@ -52,7 +51,7 @@ def _profile(user: User) -> dict[str, Any]:
         "availability": user.availability,
         "discipline": user.discipline,
         "role": user.role,
-        "max_chats": settings.ONTHAAL_MAX_CHATS_PER_OPERATOR,
+        "max_chats": user.chat_limit,
     }
 
 

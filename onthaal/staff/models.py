@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +49,15 @@ class User(AbstractUser):
         choices=Availability.choices,
         default=Availability.OFFLINE,
     )
+    # At most this many chats at once; empty: the service's default
+    # (ONTHAAL_MAX_CHATS_PER_OPERATOR). A newcomer may start with one.
+    max_chats = models.PositiveSmallIntegerField(
+        _("maximum aantal chats tegelijk"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("Leeg: de standaard van de dienst."),
+    )
     totp_secret = models.CharField(max_length=64, blank=True, editable=False)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     totp_last_counter = models.BigIntegerField(default=0, editable=False)
@@ -84,6 +95,11 @@ class User(AbstractUser):
     def can_chat(self) -> bool:
         """Takes chats and sees the queue: everyone but an analyst."""
         return self.role != Role.ANALYST
+
+    @property
+    def chat_limit(self) -> int:
+        """How many chats this person may hold at once."""
+        return self.max_chats or settings.ONTHAAL_MAX_CHATS_PER_OPERATOR
 
     @property
     def display_name(self) -> str:

@@ -634,7 +634,7 @@ def console(request: HttpRequest) -> HttpResponse:
                 "ws_path": "/ws/v1/operator/",
                 "login_url": reverse("staff:login"),
                 "max_message_chars": settings.ONTHAAL_MAX_MESSAGE_CHARS,
-                "max_chats": settings.ONTHAAL_MAX_CHATS_PER_OPERATOR,
+                "max_chats": request.user.chat_limit,
                 "strings": strings,
                 "labels": labels,
             },

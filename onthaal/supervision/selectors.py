@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,7 +111,6 @@ def overview(*, viewer: User, now: datetime | None = None) -> dict[str, Any]:
     """
     supervisor_check(user=viewer)
     now = now or timezone.now()
-    max_chats = settings.ONTHAAL_MAX_CHATS_PER_OPERATOR
     online_ids = online_user_ids(now=now)
     scheduled = scheduled_now(now)
     scheduled_ids = {u.pk for u in scheduled}
@@ -127,7 +125,7 @@ def overview(*, viewer: User, now: datetime | None = None) -> dict[str, Any]:
             "role": u.role,
             "availability": u.availability,
             "chats": counts.get(u.pk, 0),
-            "max_chats": max_chats,
+            "max_chats": u.chat_limit,
             "scheduled": u.pk in scheduled_ids,
         }
         for u in online_users
@@ -240,17 +238,16 @@ def transfer_targets(
         .order_by("pseudonym")
     )
     counts = active_chat_counts({u.pk for u in candidates})
-    max_chats = settings.ONTHAAL_MAX_CHATS_PER_OPERATOR
     return [
         {
             "id": u.pk,
             "pseudonym": u.display_name,
             "discipline": u.discipline,
             "chats": counts.get(u.pk, 0),
-            "max_chats": max_chats,
+            "max_chats": u.chat_limit,
         }
         for u in candidates
-        if counts.get(u.pk, 0) < max_chats
+        if counts.get(u.pk, 0) < u.chat_limit
     ]
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -321,7 +320,7 @@ def _target_check(target: User) -> None:
             code="target_not_online",
         )
     held = Conversation.objects.filter(operator=target, status=Status.ACTIVE).count()
-    if held >= settings.ONTHAAL_MAX_CHATS_PER_OPERATOR:
+    if held >= target.chat_limit:
         raise Conflict(
             _("%(name)s voert al het maximum aantal chats.") % {"name": target.display_name},
             code="target_at_capacity",

@@ -126,5 +126,9 @@ async def test_offer_frames_are_checked_and_offers_are_private(
         error = await receive_type(socket, "error")
         assert (error["code"], error["in_reply_to"]) == ("not_found", action)
     assert await sync(lambda: Offer.objects.get().outcome)() == Outcome.OPEN
-    assert await socket.receive_nothing(timeout=TIMEOUT / 10)
+    # Nothing about the colleague's offer reaches this console (queue
+    # updates, e.g. after this console's presence changed the estimates, may).
+    while not await socket.receive_nothing(timeout=TIMEOUT / 10):
+        frame = await socket.receive_json_from(timeout=TIMEOUT)
+        assert frame["type"] == "queue", frame
     await socket.disconnect()

@@ -484,3 +484,18 @@ def test_accepting_an_offer_while_colleagues_take_chats_never_doubles_a_chat(
     for user in [*offered_to, *takers]:
         assert Conversation.objects.filter(operator=user, status=Status.ACTIVE).count() <= 1
     assert set(Offer.objects.values_list("outcome", flat=True)) == {Outcome.ACCEPTED}
+
+
+def test_offers_respect_an_operator_s_own_maximum(
+    auto, make_conversation, make_active_conversation, operator, school_tuesday_evening
+) -> None:
+    t = school_tuesday_evening
+    auto.ONTHAAL_MAX_CHATS_PER_OPERATOR = 3
+    operator.max_chats = 1
+    operator.save(update_fields=["max_chats"])
+    make_active_conversation(operator, now=t)
+    make_conversation(now=t)
+
+    # One chat is this operator's whole capacity: no offer, whatever the default.
+    assert services.offers_assign(now=t) == 0
+    assert open_offers() == []

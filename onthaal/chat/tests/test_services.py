@@ -457,3 +457,21 @@ def test_only_an_accepted_ended_chat_can_be_rated(
             services.conversation_rate(conversation=conversation, rating=5)
         assert caught.value.code == "not_ratable"
     assert not ConversationEvent.objects.filter(kind="rated").exists()
+
+
+def test_an_operator_s_own_maximum_overrides_the_service_default(
+    make_conversation, operator, other_operator, chat_open, settings
+) -> None:
+    settings.ONTHAAL_MAX_CHATS_PER_OPERATOR = 2
+    operator.max_chats = 1
+    operator.save(update_fields=["max_chats"])
+    for _ in range(3):
+        make_conversation()
+    services.conversation_accept(conversation_id=None, operator=operator)
+    with pytest.raises(Conflict) as caught:
+        services.conversation_accept(conversation_id=None, operator=operator)
+    assert caught.value.code == "operator_at_capacity"
+    # A colleague without a maximum of their own keeps the default.
+    assert other_operator.chat_limit == 2
+    services.conversation_accept(conversation_id=None, operator=other_operator)
+    services.conversation_accept(conversation_id=None, operator=other_operator)

@@ -507,3 +507,20 @@ def test_the_overview_costs_the_same_queries_for_more_operators_and_chats(
         data = selectors.overview(viewer=coordinator)
     assert len(data["active"]) == 5
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_transfer_respects_the_target_s_own_maximum(
+    operator, other_operator, make_active_conversation, chat_open, settings
+):
+    settings.ONTHAAL_MAX_CHATS_PER_OPERATOR = 3
+    other_operator.max_chats = 1
+    other_operator.save(update_fields=["max_chats"])
+    online(other_operator)
+    make_active_conversation(other_operator)
+    conversation, _ = make_active_conversation(operator)
+    assert selectors.transfer_targets(viewer=operator, conversation_id=conversation.pk) == []
+    with pytest.raises(Conflict) as caught:
+        services.conversation_transfer(
+            conversation_id=conversation.pk, actor=operator, to_operator_id=other_operator.pk
+        )
+    assert caught.value.code == "target_at_capacity"
