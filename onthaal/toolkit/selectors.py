@@ -27,6 +27,7 @@ from onthaal.chat import selectors as chat_selectors
 from onthaal.chat.models import Conversation
 from onthaal.errors import NotFound, PermissionDenied
 from onthaal.staff.models import User
+from onthaal.text import text_check
 from onthaal.toolkit.models import (
     CannedResponse,
     ResourceAudience,
@@ -121,6 +122,9 @@ def social_map_search(
     of the CLB ``domain`` (code, e.g. ``PSF``) and fit for ``age``. Inactive
     entries only for coordinators who ask for them."""
     require_staff_who_chat(viewer)
+    # A NUL in a filter is a 400, not a database error (PostgreSQL refuses it).
+    for name, value in (("q", query), ("domain", domain), ("kind", kind)):
+        text_check(value, field=name)
     rows = _entries()
     if not (include_inactive and viewer.is_coordinator):
         rows = rows.filter(is_active=True)
