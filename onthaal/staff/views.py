@@ -247,17 +247,10 @@ def login_passkey_options(request: HttpRequest) -> HttpResponse:
     return JsonResponse(passkeys.authentication_options(request, user=user))
 
 
-@require_POST
-@csrf_protect
-@never_cache
-def login_passkey(request: HttpRequest) -> HttpResponse:
-    """Step 2 with a passkey, part 2: the signed answer; signs in when it checks out.
-
-    Failed tries count against the same limit as wrong TOTP codes.
-    """
-    user = _pending_user(request)
-    if user is None:
-        return _json_error(NotFound(_("Begin opnieuw bij stap 1."), code="no_pending_sign_in"))
+def _passkey_verify(request: HttpRequest, user: User, **audit: str) -> HttpResponse | None:
+    """Check the signed passkey answer in ``request`` for ``user``: None when
+    it holds, else the JSON error to answer. Tries count against the same
+    limit as TOTP codes; a refusal is audited (with ``audit`` added)."""
     challenge = passkeys.challenge_take(request.session, purpose="authenticate", user=user)
     try:
         rate_limit_hit(
@@ -271,12 +264,31 @@ def login_passkey(request: HttpRequest) -> HttpResponse:
             origins=passkeys.origins_for(request),
         )
     except services.PasskeyRefused as exc:
-        audit_record(action=Action.LOGIN_FAILED, actor=user, factor="passkey", reason=exc.code)
+        audit_record(
+            action=Action.LOGIN_FAILED, actor=user, factor="passkey", reason=exc.code, **audit
+        )
         return _json_error(exc)
     except RateLimited:
         return _json_error(
             RateLimited(_("Te veel pogingen. Wacht enkele minuten en probeer opnieuw."))
         )
+    return None
+
+
+@require_POST
+@csrf_protect
+@never_cache
+def login_passkey(request: HttpRequest) -> HttpResponse:
+    """Step 2 with a passkey, part 2: the signed answer; signs in when it checks out.
+
+    Failed tries count against the same limit as wrong TOTP codes.
+    """
+    user = _pending_user(request)
+    if user is None:
+        return _json_error(NotFound(_("Begin opnieuw bij stap 1."), code="no_pending_sign_in"))
+    refused = _passkey_verify(request, user)
+    if refused is not None:
+        return refused
     next_url = request.session.get(NEXT_KEY) or reverse("staff:console")
     login(request, user)  # cycles the session key
     second_factor_mark(request.session)
@@ -354,27 +366,9 @@ def reauth_passkey_options(request: HttpRequest) -> HttpResponse:
 def reauth_passkey(request: HttpRequest) -> HttpResponse:
     """Part 2: the signed answer. Counts against the same limit as TOTP codes."""
     user: User = request.user  # type: ignore[assignment]
-    challenge = passkeys.challenge_take(request.session, purpose="authenticate", user=user)
-    try:
-        rate_limit_hit(
-            scope="totp", key=str(user.pk), limit=MAX_ATTEMPTS, window_seconds=ATTEMPT_WINDOW
-        )
-        services.passkey_authenticate(
-            user=user,
-            credential=_credential(_json_body(request)),
-            challenge=challenge,
-            rp_id=passkeys.rp_id_for(request),
-            origins=passkeys.origins_for(request),
-        )
-    except services.PasskeyRefused as exc:
-        audit_record(
-            action=Action.LOGIN_FAILED, actor=user, factor="passkey", reason=exc.code, step="reauth"
-        )
-        return _json_error(exc)
-    except RateLimited:
-        return _json_error(
-            RateLimited(_("Te veel pogingen. Wacht enkele minuten en probeer opnieuw."))
-        )
+    refused = _passkey_verify(request, user, step="reauth")
+    if refused is not None:
+        return refused
     second_factor_mark(request.session)
     return JsonResponse({"redirect": reverse("staff:passkeys")})
 
