@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils import timezone
 
 from onthaal.chat import services as chat_services
+from onthaal.chat.consumers import message_rate
 from onthaal.chat.models import Conversation, EndReason
 from onthaal.hours.models import ExtraOpening
 from onthaal.hours.services import (
@@ -77,6 +78,7 @@ def _fast_password_hasher(settings: Any) -> None:
 def _clear_cache() -> Iterator[None]:
     """Rate limits live in the cache: every test starts with none counted."""
     cache.clear()
+    message_rate.clear()
     yield
     cache.clear()
 

@@ -75,6 +75,9 @@ def _serve(argv: list[str]) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips,
         lifespan="on",
         ws="websockets-sansio",
+        # Off by default: chat frames are a few hundred bytes, and compression
+        # kept ~40 kB per socket and ~10 % CPU (docs/performance.md).
+        ws_per_message_deflate=config.load().ws_compression,
         log_level="warning",
         # uvicorn's own records go through Django's LOGGING (plain or JSON).
         log_config=None,

@@ -132,6 +132,8 @@ class Config:
     # Scale (docs/operations.md, "Database connections and channel groups").
     database_pool_size: int = 10
     channel_group_expiry_seconds: int = 3600
+    # permessage-deflate on the websockets (docs/operations.md).
+    ws_compression: bool = False
 
 
 LOG_FORMATS = ("plain", "json")
@@ -255,4 +257,5 @@ def load() -> Config:
         channel_group_expiry_seconds=_int(
             "ONTHAAL_CHANNEL_GROUP_EXPIRY_SECONDS", 3600, minimum=300
         ),
+        ws_compression=_bool("ONTHAAL_WS_COMPRESSION", False),
     )

@@ -36,7 +36,43 @@ def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int) -> 
         cache.set(cache_key, 1, timeout=window_seconds + 1)
         count = 1
     if count > limit:
-        raise RateLimited(
-            _("Even rustig aan: probeer het over een ogenblik opnieuw."),
-            retry_after=window_seconds,
-        )
+        raise _refusal(window_seconds)
+
+
+def _refusal(window_seconds: int) -> RateLimited:
+    return RateLimited(
+        _("Even rustig aan: probeer het over een ogenblik opnieuw."),
+        retry_after=window_seconds,
+    )
+
+
+class LocalRateLimit:
+    """The same fixed windows, counted in this process's memory only.
+
+    For the websocket consumers' per-frame limits: a check costs no network
+    round trip and no thread. The bound holds per process: with N server
+    processes (and the HTTP API, counted in the cache) a client can reach at
+    most N + 1 times the limit, which is still a bound. The keys are
+    conversation ids and sides, never anything identifying a visitor, and
+    they are forgotten when their window passes.
+    """
+
+    def __init__(self, *, limit_setting: str, window_seconds: int) -> None:
+        self.limit_setting = limit_setting
+        self.window_seconds = window_seconds
+        self._window = -1
+        self._counts: dict[str, int] = {}
+
+    def hit(self, key: str) -> None:
+        """Count one hit for ``key``; raise :class:`RateLimited` past the limit."""
+        window = int(time.time()) // self.window_seconds
+        if window != self._window:
+            self._window = window
+            self._counts.clear()
+        count = self._counts.get(key, 0) + 1
+        self._counts[key] = count
+        if count > getattr(settings, self.limit_setting):
+            raise _refusal(self.window_seconds)
+
+    def clear(self) -> None:
+        self._counts.clear()

@@ -14,9 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from onthaal.assignment.consumers import HANDLERS as offer_handlers
@@ -27,7 +25,7 @@ from onthaal.chat.models import Conversation, EndReason, Sender, Status
 from onthaal.errors import InvalidInput, ServiceError
 from onthaal.ops import metrics as ops_metrics
 from onthaal.ops.dbcalls import database_sync_to_async  # a few threads on PostgreSQL
-from onthaal.ratelimit import rate_limit_hit
+from onthaal.ratelimit import LocalRateLimit
 from onthaal.staff.models import User
 from onthaal.supervision import selectors as supervision_selectors
 from onthaal.supervision import services as supervision
@@ -97,18 +95,9 @@ async def _seen_flush() -> None:
         logger.warning("writing %s visitors' presence failed", len(ids), exc_info=True)
 
 
-def _cache_call(func: Callable[..., None]) -> Callable[..., Awaitable[None]]:
-    """Run a cache-only call (Redis) in a worker thread, not the database's."""
-    return sync_to_async(func, thread_sensitive=False)
-
-
-def _check_message_rate(conversation_id: int, side: str) -> None:
-    rate_limit_hit(
-        scope="message",
-        key=f"{conversation_id}:{side}",
-        limit=settings.ONTHAAL_RATE_MESSAGES_PER_MINUTE,
-        window_seconds=60,
-    )
+# Messages per conversation and side, counted in this process (no round trip
+# per frame); the HTTP API counts the same limit in the cache.
+message_rate = LocalRateLimit(limit_setting="ONTHAAL_RATE_MESSAGES_PER_MINUTE", window_seconds=60)
 
 
 class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
@@ -278,7 +267,7 @@ class VisitorConsumer(_BaseConsumer):
         conversation = self._known_conversation()
         client_id = _str_field(content, "client_id")
         body = _str_field(content, "body")
-        await _cache_call(_check_message_rate)(conversation.pk, Sender.VISITOR)
+        message_rate.hit(f"{conversation.pk}:{Sender.VISITOR}")
         message, _created = await database_sync_to_async(services.message_post)(
             conversation=conversation, sender=Sender.VISITOR, body=body, client_id=client_id
         )
@@ -402,7 +391,9 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.user: User = user
-        self.joined: set[int] = set()
+        # The conversations this console follows, as last read (their access
+        # checked then): their frames need no query to find them.
+        self.joined: dict[int, Conversation] = {}
         await self.accept()
         ops_metrics.socket_opened(self, "operator")
         await self.channel_layer.group_add(events.QUEUE_GROUP, self.channel_name)
@@ -412,9 +403,9 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
         await database_sync_to_async(supervision.presence_open)(
             user=user, channel_name=self.channel_name
         )
-        snapshot = await database_sync_to_async(_operator_snapshot)(self.user)
-        for frame in snapshot["conversations"]:
-            await self._join(frame["conversation"]["id"])
+        snapshot, followed = await database_sync_to_async(_operator_snapshot)(self.user)
+        for conversation in followed:
+            await self._join(conversation)
         await self.send_json({"type": "snapshot", **snapshot})
 
     async def disconnect(self, code: int) -> None:
@@ -435,15 +426,24 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
                 events.staff_conversation_group(conversation_id), self.channel_name
             )
 
-    async def _join(self, conversation_id: int) -> None:
-        if conversation_id not in self.joined:
-            self.joined.add(conversation_id)
+    async def _join(self, conversation: Conversation) -> None:
+        followed = conversation.pk in self.joined
+        self.joined[conversation.pk] = conversation
+        if not followed:
             await self.channel_layer.group_add(
-                events.conversation_group(conversation_id), self.channel_name
+                events.conversation_group(conversation.pk), self.channel_name
             )
             await self.channel_layer.group_add(
-                events.staff_conversation_group(conversation_id), self.channel_name
+                events.staff_conversation_group(conversation.pk), self.channel_name
             )
+
+    async def _followed(self, content: dict[str, Any]) -> Conversation:
+        """The conversation of a chat frame: as last read when this console
+        follows it (it is re-read on every change and dropped on a transfer;
+        the services re-check what they write), else read and checked now."""
+        conversation_id = _int_field(content, "conversation_id")
+        known = self.joined.get(conversation_id)  # type: ignore[arg-type]
+        return known if known is not None else await self._conversation(content)
 
     async def _conversation(self, content: dict[str, Any]) -> Conversation:
         conversation_id = _int_field(content, "conversation_id")
@@ -454,10 +454,10 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
         return conversation
 
     async def on_message_send(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation(content)
+        conversation = await self._followed(content)
         client_id = _str_field(content, "client_id")
         body = _str_field(content, "body")
-        await _cache_call(_check_message_rate)(conversation.pk, Sender.OPERATOR)
+        message_rate.hit(f"{conversation.pk}:{Sender.OPERATOR}")
         message, _created = await database_sync_to_async(services.message_post)(
             conversation=conversation,
             sender=Sender.OPERATOR,
@@ -474,7 +474,7 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
         )
 
     async def on_typing(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation(content)
+        conversation = await self._followed(content)
         if conversation.status == Status.ACTIVE and conversation.operator_id == self.user.pk:
             await services.conversation_typing(
                 conversation_id=conversation.pk,
@@ -483,12 +483,13 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
             )
 
     async def on_receipt(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation(content)
+        conversation = await self._followed(content)
         if conversation.operator_id != self.user.pk:
             return  # a coordinator reading along does not mark messages read
         await database_sync_to_async(services.conversation_receipt)(
             conversation=conversation,
             side=Sender.OPERATOR,
+            operator=self.user,
             delivered_id=_int_field(content, "delivered_id", required=False),
             read_id=_int_field(content, "read_id", required=False),
         )
@@ -500,7 +501,7 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
             user=self.user, conversation_id=conversation.pk, operator_id=conversation.operator_id
         )
         frame = await database_sync_to_async(_conversation_bundle)(conversation, after)
-        await self._join(conversation.pk)
+        await self._join(conversation)
         await self.send_json({"type": "conversation", **frame})
 
     async def on_ping(self, content: dict[str, Any]) -> None:
@@ -541,7 +542,7 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
         """The chat went to a colleague (a transfer or a takeover): stop
         following it, and tell the console."""
         conversation_id = event["conversation_id"]
-        self.joined.discard(conversation_id)
+        self.joined.pop(conversation_id, None)
         await self.channel_layer.group_discard(
             events.conversation_group(conversation_id), self.channel_name
         )
@@ -599,7 +600,7 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
             )
         except ServiceError:
             return
-        await self._join(conversation.pk)
+        await self._join(conversation)
         frame = await database_sync_to_async(_conversation_bundle)(
             conversation, 0 if with_messages else None
         )
@@ -630,9 +631,11 @@ def _queue_list() -> tuple[list[dict[str, Any]], int]:
     return entries, Conversation.objects.filter(status=Status.QUEUED).count()
 
 
-def _operator_snapshot(user: User) -> dict[str, Any]:
+def _operator_snapshot(user: User) -> tuple[dict[str, Any], list[Conversation]]:
+    """The console's first frame, and the conversations it follows."""
     queue, queue_total = _queue_list()
-    return {
+    followed = list(selectors.operator_active_conversations(operator=user))
+    snapshot = {
         "operator": {
             "id": user.pk,
             "pseudonym": user.pseudonym,
@@ -641,12 +644,10 @@ def _operator_snapshot(user: User) -> dict[str, Any]:
         },
         "queue": queue,
         "queue_total": queue_total,
-        "conversations": [
-            _conversation_bundle(c, 0)
-            for c in selectors.operator_active_conversations(operator=user)
-        ],
+        "conversations": [_conversation_bundle(c, 0) for c in followed],
         "todo": [
             events.conversation_frame_for_staff(c) for c in selectors.operator_todo(operator=user)
         ],
         "offers": offers_snapshot(user),
     }
+    return snapshot, followed

@@ -22,7 +22,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -455,10 +455,56 @@ def message_post(
     """
     now = now or timezone.now()
     client_id = _validate_client_id(client_id)
-    existing = Message.objects.filter(
-        conversation_id=conversation.pk, sender=sender, client_id=client_id
-    ).first()
-    if existing is not None:
+    text = _validate_body(body)
+    # Two statements in the common case (docs/performance.md): the
+    # conversation's check and the insert. A resend of a stored client_id
+    # is rare, so it is found by the unique constraint, not looked up first.
+    try:
+        with transaction.atomic():
+            if sender == Sender.VISITOR:
+                # The check and the visitor's presence in one UPDATE.
+                allowed = Conversation.objects.filter(
+                    pk=conversation.pk, status__in=[Status.QUEUED, Status.ACTIVE]
+                ).update(visitor_seen_at=now)
+                if not allowed:
+                    raise Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
+            else:
+                # Lock the row: a transfer or takeover (a conditional UPDATE
+                # of operator_id) then waits for this message or this message
+                # waits for it, so the old operator cannot post after losing
+                # the chat (PostgreSQL; SQLite serialises writers anyway).
+                row = (
+                    Conversation.objects.select_for_update()
+                    .filter(pk=conversation.pk)
+                    .values_list("status", "operator_id")
+                    .first()
+                )
+                if row is None or row[0] != Status.ACTIVE:
+                    raise Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
+                if author is None or row[1] != author.pk:
+                    raise PermissionDenied(_("Dit is niet jouw chat."))
+            message = Message.objects.create(
+                conversation_id=conversation.pk,
+                sender=sender,
+                author=author if sender == Sender.OPERATOR else None,
+                body=text,
+                client_id=client_id,
+                created_at=now,
+            )
+            broadcast_on_commit(
+                events.conversation_group(conversation.pk),
+                {"type": "message.new", "message": events.message_frame(message)},
+            )
+    except (IntegrityError, Conflict, PermissionDenied):
+        # IntegrityError: this client_id is stored already (a resend, or the
+        # same frame on two sockets at once: the constraint kept one). A
+        # resend may also come after the chat ended or moved on: a message
+        # the client saw acknowledged is still answered as stored.
+        existing = Message.objects.filter(
+            conversation_id=conversation.pk, sender=sender, client_id=client_id
+        ).first()
+        if existing is None:
+            raise
         # The process that stored it may have died between the commit and
         # the broadcast (the "crash gap", docs/performance.md): send it again.
         # Each socket forwards a message id once (consumers), and pages keep
@@ -468,45 +514,6 @@ def message_post(
             {"type": "message.new", "message": events.message_frame(existing)},
         )
         return existing, False
-    text = _validate_body(body)
-    try:
-        with transaction.atomic():
-            rows = Conversation.objects.all()
-            if sender == Sender.OPERATOR:
-                # Lock the row: a transfer or takeover (a conditional UPDATE
-                # of operator_id) then waits for this message or this message
-                # waits for it, so the old operator cannot post after losing
-                # the chat (PostgreSQL; SQLite serialises writers anyway).
-                rows = rows.select_for_update()
-            current = rows.get(pk=conversation.pk)
-            allowed = {Status.ACTIVE} | ({Status.QUEUED} if sender == Sender.VISITOR else set())
-            if current.status not in allowed:
-                raise Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
-            if sender == Sender.OPERATOR and (author is None or current.operator_id != author.pk):
-                raise PermissionDenied(_("Dit is niet jouw chat."))
-            message = Message.objects.create(
-                conversation=current,
-                sender=sender,
-                author=author if sender == Sender.OPERATOR else None,
-                body=text,
-                client_id=client_id,
-                created_at=now,
-            )
-            if sender == Sender.VISITOR:
-                Conversation.objects.filter(pk=current.pk).update(visitor_seen_at=now)
-            broadcast_on_commit(
-                events.conversation_group(current.pk),
-                {"type": "message.new", "message": events.message_frame(message)},
-            )
-    except IntegrityError:
-        # The same client_id arrived twice at once (two sockets, two
-        # processes): the unique constraint kept one; return that one.
-        return (
-            Message.objects.get(
-                conversation_id=conversation.pk, sender=sender, client_id=client_id
-            ),
-            False,
-        )
     return message, True
 
 
@@ -516,36 +523,92 @@ def conversation_receipt(
     side: Sender,
     delivered_id: int | None = None,
     read_id: int | None = None,
+    operator: User | None = None,
 ) -> None:
-    """Record how far ``side`` has received and read; values only grow."""
+    """Record how far ``side`` has received and read; values only grow.
+
+    With ``operator``, only that operator's own chat takes the operator's
+    receipt (a coordinator reading along marks nothing read). One statement
+    when the receipt moves something (docs/performance.md).
+    """
     fields = {
         Sender.VISITOR: ("visitor_delivered_id", "visitor_read_id"),
         Sender.OPERATOR: ("operator_delivered_id", "operator_read_id"),
     }[side]
-    # A receipt cannot point past the last message: marking future messages
-    # read would show them as read before anyone saw them.
-    last_id = (
-        Message.objects.filter(conversation_id=conversation.pk).aggregate(last=Max("pk"))["last"]
-        or 0
+    values: dict[str, int] = {}
+    for field, value in zip(fields, (delivered_id, read_id), strict=True):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**62:
+            raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
+        values[field] = value
+    if not values:
+        return
+    receipt = _receipt_advance(conversation.pk, values, operator)
+    if receipt is None:
+        # Nothing moved. A receipt cannot point past the last message:
+        # marking future messages read would show them as read before anyone
+        # saw them.
+        last_id = (
+            Message.objects.filter(conversation_id=conversation.pk).aggregate(last=Max("pk"))[
+                "last"
+            ]
+            or 0
+        )
+        if max(values.values()) > last_id:
+            raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
+        return
+    broadcast_on_commit(
+        events.conversation_group(conversation.pk),
+        {"type": "receipt", "receipt": {"conversation_id": conversation.pk, **receipt}},
     )
-    changed = False
-    with transaction.atomic():
-        for field, value in zip(fields, (delivered_id, read_id), strict=True):
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= last_id:
-                raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
-            changed |= bool(
-                Conversation.objects.filter(pk=conversation.pk)
-                .filter(**{f"{field}__lt": value})
-                .update(**{field: value})
-            )
-        if changed:
-            current = Conversation.objects.get(pk=conversation.pk)
-            broadcast_on_commit(
-                events.conversation_group(current.pk),
-                {"type": "receipt", "receipt": events.receipt_frame(current)},
-            )
+
+
+RECEIPT_FIELDS = (
+    "visitor_delivered_id",
+    "visitor_read_id",
+    "operator_delivered_id",
+    "operator_read_id",
+)
+
+
+def _receipt_advance(
+    conversation_id: int, values: dict[str, int], operator: User | None
+) -> dict[str, int] | None:
+    """Move the receipt fields in ``values`` forward, only if the messages
+    exist; return all four receipt fields, or None when nothing moved.
+
+    Raw SQL because the ORM's UPDATE returns no row: ``UPDATE … RETURNING``
+    (PostgreSQL; SQLite 3.35+) does the check, the write and the read back
+    in one statement.
+    """
+    conversation_table = Conversation._meta.db_table
+    message_table = Message._meta.db_table
+    sets = ", ".join(
+        f"{field} = CASE WHEN {field} < %s THEN %s ELSE {field} END" for field in values
+    )
+    moves = " OR ".join(f"{field} < %s" for field in values)
+    params: list[Any] = []
+    for value in values.values():
+        params += [value, value]
+    params.append(conversation_id)
+    params += list(values.values())
+    owner = ""
+    if operator is not None:
+        owner = " AND operator_id = %s"
+        params.append(operator.pk)
+    params += [conversation_id, max(values.values())]
+    # Only names from this module and the models go into the text; every
+    # value is a parameter.
+    sql = (
+        f"UPDATE {conversation_table} SET {sets} WHERE id = %s AND ({moves}){owner}"  # noqa: S608
+        f" AND EXISTS (SELECT 1 FROM {message_table} WHERE conversation_id = %s AND id >= %s)"
+        f" RETURNING {', '.join(RECEIPT_FIELDS)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else dict(zip(RECEIPT_FIELDS, row, strict=True))
 
 
 def conversation_visitor_seen(*, conversation_id: int, now: datetime | None = None) -> None:

@@ -134,7 +134,7 @@ def test_the_alert_is_in_the_operators_websocket_snapshot(
     assert decide(coordinator_client, prank.pk, "confirmed").status_code == 200
     again = chat_with_key(key)
     chat_services.conversation_accept(conversation_id=again.pk, operator=other_operator)
-    snapshot = _operator_snapshot(other_operator)
+    snapshot, _followed = _operator_snapshot(other_operator)
     frames = {b["conversation"]["id"]: b["conversation"] for b in snapshot["conversations"]}
     assert frames[again.pk]["visitor_alert"]["kind"] == "prank_marked"
     # The queue the operators see carries no alert.
