@@ -131,7 +131,6 @@ class Config:
     closing_cutoff_minutes: int = 10
     # Scale (docs/operations.md, "Database connections and channel groups").
     database_pool_size: int = 10
-    channel_group_expiry_seconds: int = 3600
     # permessage-deflate on the websockets (docs/operations.md).
     ws_compression: bool = False
 
@@ -254,8 +253,5 @@ def load() -> Config:
         offer_timeout_seconds=_int("ONTHAAL_OFFER_TIMEOUT_SECONDS", 30, minimum=5),
         closing_cutoff_minutes=_int("ONTHAAL_CLOSING_CUTOFF_MINUTES", 10, minimum=0),
         database_pool_size=_int("ONTHAAL_DATABASE_POOL_SIZE", 10, minimum=0),
-        channel_group_expiry_seconds=_int(
-            "ONTHAAL_CHANNEL_GROUP_EXPIRY_SECONDS", 3600, minimum=300
-        ),
         ws_compression=_bool("ONTHAAL_WS_COMPRESSION", False),
     )

@@ -119,25 +119,11 @@ AUTH_PASSWORD_VALIDATORS = [
 if CONFIG.redis_url:
     CHANNEL_LAYERS = {
         "default": {
-            # channels-redis' layer, keeping this process's groups alive
-            # (onthaal/ops/channel_layer.py), so group_expiry can be short.
-            "BACKEND": "onthaal.ops.channel_layer.OnthaalRedisChannelLayer",
-            # channels-redis waits for events with a 5 s blocking read; redis-py 8's
-            # default 5 s socket timeout would end that read, and with it every
-            # websocket idle for 5 s (django/channels_redis#422).
-            "CONFIG": {
-                "hosts": [{"address": CONFIG.redis_url, "socket_timeout": 10}],
-                # How long a channel stays in a group without being re-added.
-                # Each process re-adds its own living channels, so this only
-                # bounds how long channels of a killed process linger and slow
-                # every group_send (Channels' default: a day).
-                "group_expiry": CONFIG.channel_group_expiry_seconds,
-                # Events waiting in Redis per receiving process (channels-redis
-                # keeps one list per process), beyond which it drops new ones
-                # silently. The default of 100 lost messages under load
-                # (docs/performance.md, "Load"); events still expire after 60 s.
-                "capacity": 10_000,
-            },
+            # channels-redis' pub/sub layer, decoding each event once per
+            # process (onthaal/ops/channel_layer.py; docs/performance.md).
+            "BACKEND": "onthaal.ops.channel_layer.OnthaalChannelLayer",
+            # A Redis that stops answering is noticed within 10 s.
+            "CONFIG": {"hosts": [{"address": CONFIG.redis_url, "socket_timeout": 10}]},
         }
     }
     CACHES = {

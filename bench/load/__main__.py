@@ -106,6 +106,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="experiment: socket_timeout of the channel layer's Redis connections "
         "(bench/load/settings_experiment.py)",
     )
+    target.add_argument(
+        "--channel-layer",
+        choices=["core", "pubsub"],
+        help="experiment: channels-redis' default layer (core) or its pub/sub layer "
+        "unchanged, instead of Onthaal's (bench/load/settings_experiment.py)",
+    )
 
     chats = parser.add_argument_group("chats scenario")
     chats.add_argument("--chats", type=int, default=0, help="concurrent active chats")
@@ -679,7 +685,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             data_dir=Path(tmp),
             max_chats_per_operator=max(args.chats_per_operator, 2),
             settings_module="bench.load.settings_experiment"
-            if args.persistent_db or args.redis_socket_timeout or args.db_threads
+            if args.persistent_db
+            or args.redis_socket_timeout
+            or args.db_threads
+            or args.channel_layer
             else None,
         )
         if args.persistent_db:
@@ -688,6 +697,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             env.variables["ONTHAAL_BENCH_REDIS_SOCKET_TIMEOUT"] = str(args.redis_socket_timeout)
         if args.db_threads:
             env.variables["ONTHAAL_BENCH_DB_THREADS"] = str(args.db_threads)
+        if args.channel_layer:
+            env.variables["ONTHAAL_BENCH_CHANNEL_LAYER"] = args.channel_layer
         managed = None
         if args.url:
             run = Run(

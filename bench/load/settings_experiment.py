@@ -17,6 +17,12 @@ two changes the load benchmark measures the effect of.
   persistent connections in the pool's place, for comparison.
 - ``--db-threads N`` (ONTHAAL_BENCH_DB_THREADS): how many threads run the
   consumers' database calls (onthaal/ops/dbcalls.py; default 1).
+- ``--channel-layer core|pubsub`` (ONTHAAL_BENCH_CHANNEL_LAYER): in place
+  of Onthaal's layer (onthaal/ops/channel_layer.py), channels-redis' default
+  layer (``core``: sorted sets per process and group, as Onthaal used until
+  issue 4's second round, with its capacity of 10,000 and a group expiry of
+  an hour) or its pub/sub layer unchanged (``pubsub``: decodes a group event
+  once per member).
 
 See docs/performance.md ("Load").
 """
@@ -48,3 +54,10 @@ if _conn_max_age:
 _db_threads = os.environ.get("ONTHAAL_BENCH_DB_THREADS")
 if _db_threads:
     ONTHAAL_DATABASE_THREADS = int(_db_threads)
+
+_layer = os.environ.get("ONTHAAL_BENCH_CHANNEL_LAYER")
+if _layer == "pubsub" and CONFIG.redis_url:
+    CHANNEL_LAYERS["default"]["BACKEND"] = "channels_redis.pubsub.RedisPubSubChannelLayer"
+elif _layer == "core" and CONFIG.redis_url:
+    CHANNEL_LAYERS["default"]["BACKEND"] = "channels_redis.core.RedisChannelLayer"
+    CHANNEL_LAYERS["default"]["CONFIG"].update(group_expiry=3600, capacity=10_000)

@@ -11,7 +11,6 @@ import asyncio
 import hmac
 import ipaddress
 import logging
-import secrets
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -60,20 +59,34 @@ def _database_checks() -> tuple[dict[str, str], dict[str, Any]]:
     return {"database": "up", "migrations": "applied"}, details
 
 
+# The readiness check's channel, per event loop and layer (one per server process).
+_readyz_channels: dict[tuple[asyncio.AbstractEventLoop, int], str] = {}
+
+
 async def _channel_layer_check() -> tuple[str, str | None]:
     """A message sent to a throwaway channel comes back: the layer (Redis
     in production) is reachable from this process."""
     layer = get_channel_layer()
     if layer is None:
         return "down", "not configured"
-    channel = f"onthaal.readyz.{secrets.token_hex(8)}"
+    key = (asyncio.get_running_loop(), id(layer))
     try:
         async with asyncio.timeout(CHANNEL_LAYER_TIMEOUT_SECONDS):
+            # One channel of this process's for every check (with pub/sub a
+            # channel is a subscription, made before the send: an event
+            # published to nobody is gone).
+            channel = _readyz_channels.get(key)
+            if channel is None:
+                for stale in [other for other in _readyz_channels if other[0].is_closed()]:
+                    del _readyz_channels[stale]
+                channel = _readyz_channels[key] = await layer.new_channel("onthaal.readyz.")
             await layer.send(channel, {"type": "readyz.ping"})
             message = await layer.receive(channel)
     except TimeoutError:
+        _readyz_channels.pop(key, None)  # a cancelled receive unsubscribed it
         return "down", "timeout"
     except Exception as exc:
+        _readyz_channels.pop(key, None)
         return "down", type(exc).__name__
     if message.get("type") != "readyz.ping":
         return "down", "unexpected message"

@@ -1,7 +1,7 @@
-"""The channel layer on Redis: a living process keeps its channels in their
-groups however short ``group_expiry`` is, the channels of a process that died
-without leaving drop out after ``group_expiry``; and events waiting for a
-process are read in batches, in order, none lost or repeated.
+"""The channel layer on Redis (onthaal/ops/channel_layer.py): group events
+reach every member in every process, in order, each once; a process's
+memberships end with its connection; a group event is decoded once per
+process; the layer carries on after Redis drops its connection.
 
 Needs ONTHAAL_REDIS_URL (scripts/test.sh sets it in its second pass); uses a
 Redis database number of its own.
@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import os
 import urllib.parse
+from collections.abc import AsyncIterator
 
 import pytest
-from channels_redis.core import RedisChannelLayer
+import redis.asyncio
 
-from onthaal.ops.channel_layer import OnthaalRedisChannelLayer
+from onthaal.ops.channel_layer import OnthaalChannelLayer
 
 REDIS_DB = 11
-EXPIRY = 2  # seconds; the layer re-adds every max(1, EXPIRY / 4) s
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("ONTHAAL_REDIS_URL"), reason="needs ONTHAAL_REDIS_URL (Redis)"
@@ -31,61 +31,127 @@ def _address() -> str:
     return url._replace(path=f"/{REDIS_DB}").geturl()
 
 
-async def _receives(layer: RedisChannelLayer, channel: str) -> bool:
+def _layer(prefix: str = "t-ops") -> OnthaalChannelLayer:
+    return OnthaalChannelLayer(hosts=[{"address": _address(), "socket_timeout": 10}], prefix=prefix)
+
+
+async def _receives(layer: OnthaalChannelLayer, channel: str) -> dict | None:
     try:
         async with asyncio.timeout(1):
-            await layer.receive(channel)
+            return await layer.receive(channel)
     except TimeoutError:
-        return False
-    return True
+        return None
 
 
-async def test_living_members_stay_and_dead_ones_expire():
-    hosts = [{"address": _address(), "socket_timeout": 10}]
-    living = OnthaalRedisChannelLayer(hosts=hosts, group_expiry=EXPIRY, prefix="t-ops")
-    # The same without refreshing: a process that was killed after joining.
-    dead = RedisChannelLayer(hosts=hosts, group_expiry=EXPIRY, prefix="t-ops")
-    await living.flush()
+async def _subscriptions(group_channel: str) -> int:
+    client = redis.asyncio.Redis.from_url(_address())
     try:
-        alive = await living.new_channel()
-        gone = await dead.new_channel()
-        await living.group_add("room", alive)
-        await dead.group_add("room", gone)
-
-        await asyncio.sleep(EXPIRY + 1.5)
-        await living.group_send("room", {"type": "hello"})
-
-        assert await _receives(living, alive)
-        assert not await _receives(dead, gone)
-
-        await living.group_discard("room", alive)
-        assert await living.refresh_groups() == 0
+        counts = await client.pubsub_numsub(group_channel)
     finally:
-        await living.flush()
-        await living.close_pools()
-        await dead.close_pools()
+        await client.aclose()
+    return int(counts[0][1])
 
 
-async def test_waiting_events_are_read_in_order_once_each():
-    hosts = [{"address": _address(), "socket_timeout": 10}]
-    sender = OnthaalRedisChannelLayer(hosts=hosts, prefix="t-ops-batch", capacity=1000)
-    receiver = OnthaalRedisChannelLayer(hosts=hosts, prefix="t-ops-batch", capacity=1000)
-    await sender.flush()
+@pytest.fixture
+async def two_processes() -> AsyncIterator[tuple[OnthaalChannelLayer, OnthaalChannelLayer]]:
+    """Two layers with connections of their own, as two server processes."""
+    a, b = _layer(), _layer()
+    yield a, b
+    await a.flush()
+    await b.flush()
+
+
+async def test_group_events_reach_every_member_in_order_once_each(two_processes):
+    a, b = two_processes
+    on_a, also_on_a, on_b = await a.new_channel(), await a.new_channel(), await b.new_channel()
+    for layer, channel in ((a, on_a), (a, also_on_a), (b, on_b)):
+        await layer.group_add("room", channel)
+
+    for n in range(200):
+        await (a if n % 2 else b).group_send("room", {"type": "n", "n": n})
+
+    for layer, channel in ((a, on_a), (a, also_on_a), (b, on_b)):
+        got = [(await layer.receive(channel))["n"] for _ in range(200)]
+        assert got == list(range(200))
+        assert await _receives(layer, channel) is None
+
+    await a.group_discard("room", on_a)
+    await b.group_send("room", {"type": "n", "n": 200})
+    assert (await _receives(a, also_on_a))["n"] == 200
+    assert await _receives(a, on_a) is None
+
+
+async def test_a_direct_send_reaches_a_channel_of_another_process(two_processes):
+    a, b = two_processes
+    channel = await b.new_channel()
+    await a.send(channel, {"type": "hello", "to": "b"})
+    assert await _receives(b, channel) == {"type": "hello", "to": "b"}
+
+
+async def test_a_group_event_is_decoded_once_per_process(two_processes):
+    """2,500 waiting visitors on one process share one queue broadcast:
+    decoding it for each of them cost seconds (docs/performance.md)."""
+    a, b = two_processes
+    members = [await a.new_channel() for _ in range(3)]
+    for channel in members:
+        await a.group_add("queue", channel)
+    decoded = 0
+    original = a.deserialize
+
+    def counting(data: bytes) -> dict:
+        nonlocal decoded
+        decoded += 1
+        return original(data)
+
+    a.deserialize = counting
+    await b.group_send("queue", {"type": "queue.positions", "keys": list(range(1000))})
+    events = [await a.receive(channel) for channel in members]
+
+    assert decoded == 1
+    assert events[0]["keys"] == list(range(1000))
+    assert all(event is events[0] for event in events)
+
+
+async def test_the_memberships_of_a_process_end_with_it(two_processes):
+    """A killed process leaves nothing that later broadcasts must go through
+    (the default layer kept its channels in the group for group_expiry)."""
+    a, _b = two_processes
+    dying = _layer()
+    await a.group_add("room", await a.new_channel())
+    await dying.group_add("room", await dying.new_channel())
+    assert await _subscriptions("t-ops__group__room") == 2
+
+    await dying.flush()  # its connection closes, as when the process dies
+
+    assert await _subscriptions("t-ops__group__room") == 1
+
+
+async def test_the_layer_carries_on_after_redis_drops_its_connection(two_processes):
+    a, b = two_processes
+    channel = await a.new_channel()
+    await a.group_add("room", channel)
+    await b.group_send("room", {"type": "n", "n": 0})
+    assert (await _receives(a, channel))["n"] == 0
+
+    client = redis.asyncio.Redis.from_url(_address())
     try:
-        first, second = await receiver.new_channel(), await receiver.new_channel()
-        for n in range(250):  # more than one batch
-            await sender.send(first if n % 2 else second, {"type": "n", "n": n})
-
-        got_first = [(await receiver.receive(first))["n"] for _ in range(125)]
-        got_second = [(await receiver.receive(second))["n"] for _ in range(125)]
-
-        assert got_first == list(range(1, 250, 2))
-        assert got_second == list(range(0, 250, 2))
-        assert not await _receives(receiver, first)
-        # Nothing left in flight in Redis either.
-        connection = receiver.connection(0)
-        assert await connection.keys("t-ops-batch*") == []
+        # The subscribers of this test's database only.
+        ours = [c for c in await client.client_list(_type="pubsub") if c["db"] == str(REDIS_DB)]
+        assert ours
+        for connection in ours:
+            await client.client_kill_filter(_id=connection["id"])
     finally:
-        await sender.flush()
-        await sender.close_pools()
-        await receiver.close_pools()
+        await client.aclose()
+
+    # It reconnects and subscribes again by itself; events published while
+    # it was away are gone (pages resume with after=), later ones arrive.
+    n = 0
+    async with asyncio.timeout(15):
+        while True:
+            n += 1
+            await b.group_send("room", {"type": "n", "n": n})
+            if await _receives(a, channel) is not None:
+                break
+    for m in range(n + 1, n + 4):
+        await b.group_send("room", {"type": "n", "n": m})
+    assert [(await _receives(a, channel))["n"] for _ in range(3)] == [n + 1, n + 2, n + 3]
