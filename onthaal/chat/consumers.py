@@ -21,7 +21,7 @@ from onthaal.assignment.consumers import HANDLERS as offer_handlers
 from onthaal.assignment.consumers import OfferConsumerMixin, offers_snapshot
 from onthaal.audit.services import audit_transcript_opened
 from onthaal.chat import events, selectors, services
-from onthaal.chat.models import Conversation, EndReason, Sender, Status
+from onthaal.chat.models import Conversation, EndReason, Message, Sender, Status
 from onthaal.errors import InvalidInput, ServiceError
 from onthaal.ops import metrics as ops_metrics
 from onthaal.ops.dbcalls import database_sync_to_async  # a few threads on PostgreSQL
@@ -157,16 +157,29 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     # Channel-layer events common to both sides.
 
-    async def message_new(self, event: dict[str, Any]) -> None:
-        # A resend re-broadcasts a stored message (its first broadcast may have
-        # been lost in a crash): forward each id once per socket.
+    def _first_time(self, message_id: int) -> bool:
+        """Whether this socket has not yet given its client message
+        ``message_id`` (and from now on, it has)."""
         forwarded: dict[int, None] = self.__dict__.setdefault("_forwarded", {})
-        message_id = event["message"]["id"]
         if message_id in forwarded:
-            return
+            return False
         forwarded[message_id] = None
         if len(forwarded) > FORWARDED_IDS_KEPT:
             del forwarded[next(iter(forwarded))]
+        return True
+
+    async def _acknowledge(self, client_id: str, message: Message) -> None:
+        # The ack carries the message: the broadcast's copy of it is not sent
+        # back to this socket (the sender's other sockets still get it).
+        frame = events.message_frame(message)
+        self._first_time(message.pk)
+        await self.send_json({"type": "message.ack", "client_id": client_id, "message": frame})
+
+    async def message_new(self, event: dict[str, Any]) -> None:
+        # A resend re-broadcasts a stored message (its first broadcast may have
+        # been lost in a crash): forward each id once per socket.
+        if not self._first_time(event["message"]["id"]):
+            return
         ops_metrics.message_delivered(self, event["message"])
         await self.send_json({"type": "message.new", "message": event["message"]})
 
@@ -271,13 +284,7 @@ class VisitorConsumer(_BaseConsumer):
         message, _created = await database_sync_to_async(services.message_post)(
             conversation=conversation, sender=Sender.VISITOR, body=body, client_id=client_id
         )
-        await self.send_json(
-            {
-                "type": "message.ack",
-                "client_id": client_id,
-                "message": events.message_frame(message),
-            }
-        )
+        await self._acknowledge(client_id, message)
 
     async def on_typing(self, content: dict[str, Any]) -> None:
         conversation = self._known_conversation()
@@ -465,13 +472,7 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
             body=body,
             client_id=client_id,
         )
-        await self.send_json(
-            {
-                "type": "message.ack",
-                "client_id": client_id,
-                "message": events.message_frame(message),
-            }
-        )
+        await self._acknowledge(client_id, message)
 
     async def on_typing(self, content: dict[str, Any]) -> None:
         conversation = await self._followed(content)

@@ -210,6 +210,45 @@ async def test_a_resend_after_reconnecting_is_delivered_once(
     await console.disconnect()
 
 
+async def test_the_sending_socket_gets_its_message_once_in_the_ack(
+    make_active_conversation, operator, operator_client, chat_open
+):
+    """No echo of the broadcast to the socket that sent it (a frame fewer per
+    message); another tab of the same side still gets it."""
+    conversation, token = await sync(make_active_conversation)(operator)
+    console, _ = await operator_socket(operator_client)
+    other_console, _ = await operator_socket(operator_client)
+    visitor, _ = await visitor_socket(conversation, token)
+    other_tab, _ = await visitor_socket(conversation, token)
+    sockets = (visitor, other_tab, console, other_console)
+    seen: dict[WebsocketCommunicator, list[dict[str, Any]]] = {s: [] for s in sockets}
+
+    async def until_ack(socket: WebsocketCommunicator) -> dict[str, Any]:
+        while True:
+            frame = await socket.receive_json_from(timeout=TIMEOUT)
+            if frame["type"] == "message.ack":
+                return frame
+            seen[socket].append(frame)
+
+    await visitor.send_json_to({"type": "message.send", "client_id": "v", "body": "Hoi"})
+    visitor_ack = await until_ack(visitor)
+    frame = {"type": "message.send", "client_id": "o", "body": "Dag"}
+    await console.send_json_to({**frame, "conversation_id": conversation.pk})
+    console_ack = await until_ack(console)
+    for socket in sockets:
+        seen[socket] += await drain(socket)
+
+    def delivered(socket: WebsocketCommunicator) -> list[int]:
+        return [f["message"]["id"] for f in of_type(seen[socket], "message.new")]
+
+    visitor_id, console_id = visitor_ack["message"]["id"], console_ack["message"]["id"]
+    assert delivered(visitor) == [console_id]
+    assert delivered(console) == [visitor_id]
+    assert delivered(other_tab) == delivered(other_console) == [visitor_id, console_id]
+    for socket in sockets:
+        await socket.disconnect()
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [
