@@ -456,65 +456,187 @@ def message_post(
     now = now or timezone.now()
     client_id = _validate_client_id(client_id)
     text = _validate_body(body)
-    # Two statements in the common case (docs/performance.md): the
-    # conversation's check and the insert. A resend of a stored client_id
-    # is rare, so it is found by the unique constraint, not looked up first.
+    if sender == Sender.OPERATOR and author is None:
+        raise PermissionDenied(_("Dit is niet jouw chat."))
+    # The common case in as few statements as the engine allows
+    # (docs/performance.md): a resend of a stored client_id is rare, so it
+    # is found by the unique constraint, not looked up first.
+    if connection.vendor == "postgresql":
+        message = _message_insert_one_statement(
+            conversation_id=conversation.pk,
+            sender=sender,
+            author=author,
+            text=text,
+            client_id=client_id,
+            now=now,
+        )
+        refusal: Exception | None = None
+    else:
+        message, refusal = _message_insert_checked(
+            conversation_id=conversation.pk,
+            sender=sender,
+            author=author,
+            text=text,
+            client_id=client_id,
+            now=now,
+        )
+    if message is not None:
+        broadcast_on_commit(
+            events.conversation_group(conversation.pk),
+            {"type": "message.new", "message": events.message_frame(message)},
+        )
+        return message, True
+    # Not stored: this client_id is stored already (a resend, or the same
+    # frame on two sockets at once), or the chat does not take it. A resend
+    # may come after the chat ended or moved on: a message the client saw
+    # acknowledged is still answered as stored.
+    existing = Message.objects.filter(
+        conversation_id=conversation.pk, sender=sender, client_id=client_id
+    ).first()
+    if existing is None:
+        raise refusal or _message_refusal(conversation.pk, sender)
+    # The process that stored it may have died between the commit and the
+    # broadcast (the "crash gap", docs/performance.md): send it again. Each
+    # socket forwards a message id once (consumers), and pages keep one copy
+    # per id.
+    broadcast_on_commit(
+        events.conversation_group(existing.conversation_id),
+        {"type": "message.new", "message": events.message_frame(existing)},
+    )
+    return existing, False
+
+
+def _message_allowed(sender: Sender) -> list[Status]:
+    # A visitor may also write while queued, so that the operator reads it
+    # on accepting.
+    return [Status.QUEUED, Status.ACTIVE] if sender == Sender.VISITOR else [Status.ACTIVE]
+
+
+def _message_refusal(conversation_id: int, sender: Sender) -> Exception:
+    """Why a message was not stored, when no stored copy explains it."""
+    status = Conversation.objects.filter(pk=conversation_id).values_list("status", flat=True)
+    if sender == Sender.OPERATOR and status.first() in _message_allowed(sender):
+        return PermissionDenied(_("Dit is niet jouw chat."))
+    return Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
+
+
+def _message_insert_one_statement(
+    *,
+    conversation_id: int,
+    sender: Sender,
+    author: User | None,
+    text: str,
+    client_id: str,
+    now: datetime,
+) -> Message | None:
+    """PostgreSQL: the conversation's check, the visitor's presence and the
+    insert in one statement; None when nothing was stored.
+
+    The operator's check locks the conversation's row (``FOR UPDATE``): a
+    transfer or takeover (a conditional UPDATE of operator_id) then waits
+    for this message or this message waits for it, so the old operator
+    cannot post after losing the chat.
+    """
+    conversation_table = Conversation._meta.db_table
+    fields = {f.name: f for f in Message._meta.concrete_fields}
+    columns = [fields[name].column for name in MESSAGE_INSERTED]
+    allowed = [str(status) for status in _message_allowed(sender)]
+    if sender == Sender.VISITOR:
+        check = (
+            f"UPDATE {conversation_table} SET visitor_seen_at = %s"  # noqa: S608
+            " WHERE id = %s AND status = ANY(%s) RETURNING id"
+        )
+        check_params: list[Any] = [now, conversation_id, allowed]
+    else:
+        assert author is not None
+        check = (
+            f"SELECT id FROM {conversation_table}"  # noqa: S608
+            " WHERE id = %s AND status = ANY(%s) AND operator_id = %s FOR UPDATE"
+        )
+        check_params = [conversation_id, allowed, author.pk]
+    values = {
+        "sender": str(sender),
+        "author": author.pk if sender == Sender.OPERATOR and author is not None else None,
+        "body": fields["body"].get_db_prep_save(text, connection),
+        "client_id": client_id,
+        "created_at": fields["created_at"].get_db_prep_save(now, connection),
+    }
+    # The unique constraint chat_msg_idempotent.
+    idempotent = ", ".join(fields[name].column for name in ("conversation", "sender", "client_id"))
+    placeholders = ", ".join(["%s"] * (len(columns) - 1))
+    # Only names from the models go into the text; every value is a parameter.
+    sql = (
+        f"WITH allowed AS ({check})"  # noqa: S608
+        f" INSERT INTO {Message._meta.db_table} ({', '.join(columns)})"
+        f" SELECT id, {placeholders} FROM allowed"
+        f" ON CONFLICT ({idempotent}) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*check_params, *(values[name] for name in MESSAGE_INSERTED[1:])])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    message = Message(
+        id=row[0],
+        conversation_id=conversation_id,
+        sender=sender,
+        author=author if sender == Sender.OPERATOR else None,
+        body=text,
+        client_id=client_id,
+        created_at=now,
+    )
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
+
+
+# The columns _message_insert_one_statement writes, the conversation first.
+MESSAGE_INSERTED = ("conversation", "sender", "author", "body", "client_id", "created_at")
+
+
+def _message_insert_checked(
+    *,
+    conversation_id: int,
+    sender: Sender,
+    author: User | None,
+    text: str,
+    client_id: str,
+    now: datetime,
+) -> tuple[Message | None, Exception | None]:
+    """The same through the ORM (SQLite, which serialises writers anyway):
+    the stored message, or None and why not."""
     try:
         with transaction.atomic():
             if sender == Sender.VISITOR:
                 # The check and the visitor's presence in one UPDATE.
                 allowed = Conversation.objects.filter(
-                    pk=conversation.pk, status__in=[Status.QUEUED, Status.ACTIVE]
+                    pk=conversation_id, status__in=_message_allowed(sender)
                 ).update(visitor_seen_at=now)
                 if not allowed:
-                    raise Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
+                    return None, Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
             else:
-                # Lock the row: a transfer or takeover (a conditional UPDATE
-                # of operator_id) then waits for this message or this message
-                # waits for it, so the old operator cannot post after losing
-                # the chat (PostgreSQL; SQLite serialises writers anyway).
+                assert author is not None
                 row = (
                     Conversation.objects.select_for_update()
-                    .filter(pk=conversation.pk)
+                    .filter(pk=conversation_id)
                     .values_list("status", "operator_id")
                     .first()
                 )
                 if row is None or row[0] != Status.ACTIVE:
-                    raise Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
-                if author is None or row[1] != author.pk:
-                    raise PermissionDenied(_("Dit is niet jouw chat."))
+                    return None, Conflict(_("Deze chat is afgelopen."), code="conversation_ended")
+                if row[1] != author.pk:
+                    return None, PermissionDenied(_("Dit is niet jouw chat."))
             message = Message.objects.create(
-                conversation_id=conversation.pk,
+                conversation_id=conversation_id,
                 sender=sender,
                 author=author if sender == Sender.OPERATOR else None,
                 body=text,
                 client_id=client_id,
                 created_at=now,
             )
-            broadcast_on_commit(
-                events.conversation_group(conversation.pk),
-                {"type": "message.new", "message": events.message_frame(message)},
-            )
-    except (IntegrityError, Conflict, PermissionDenied):
-        # IntegrityError: this client_id is stored already (a resend, or the
-        # same frame on two sockets at once: the constraint kept one). A
-        # resend may also come after the chat ended or moved on: a message
-        # the client saw acknowledged is still answered as stored.
-        existing = Message.objects.filter(
-            conversation_id=conversation.pk, sender=sender, client_id=client_id
-        ).first()
-        if existing is None:
-            raise
-        # The process that stored it may have died between the commit and
-        # the broadcast (the "crash gap", docs/performance.md): send it again.
-        # Each socket forwards a message id once (consumers), and pages keep
-        # one copy per id.
-        broadcast_on_commit(
-            events.conversation_group(existing.conversation_id),
-            {"type": "message.new", "message": events.message_frame(existing)},
-        )
-        return existing, False
-    return message, True
+    except IntegrityError:
+        return None, None  # stored already: the constraint kept one
+    return message, None
 
 
 def conversation_receipt(
