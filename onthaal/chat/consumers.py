@@ -65,34 +65,50 @@ def _str_field(content: dict[str, Any], name: str) -> str:
     return value
 
 
-# Pings: a visitor's presence is written for all sockets of a process at
-# once, every SEEN_FLUSH_SECONDS (one UPDATE instead of one per ping: 5,000
-# waiting visitors ping 250 times a second). Far below the reconnect grace.
+# Pings: presence is written for all sockets of a process at once, every
+# SEEN_FLUSH_SECONDS (one UPDATE instead of one per ping: 5,000 waiting
+# visitors ping 250 times a second). Far below the reconnect grace and the
+# consoles' presence timeout.
 SEEN_FLUSH_SECONDS = 5.0
-_seen_pending: set[int] = set()
-_seen_flushers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
 
-def _seen_later(conversation_id: int) -> None:
-    _seen_pending.add(conversation_id)
-    loop = asyncio.get_running_loop()
-    flusher = _seen_flushers.get(loop)
-    if flusher is None or flusher.done():
-        for stale in [other for other in _seen_flushers if other.is_closed()]:
-            del _seen_flushers[stale]
-        _seen_flushers[loop] = loop.create_task(_seen_flush())
+class _Batched:
+    """Keys noted by many sockets, written by ``write`` in one call a few
+    seconds later (one flusher task per event loop)."""
+
+    def __init__(self, write: Callable[[list[Any]], None], what: str) -> None:
+        self.write = write
+        self.what = what
+        self.pending: set[Any] = set()
+        self._flushers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+
+    def add(self, key: Any) -> None:
+        self.pending.add(key)
+        loop = asyncio.get_running_loop()
+        flusher = self._flushers.get(loop)
+        if flusher is None or flusher.done():
+            for stale in [other for other in self._flushers if other.is_closed()]:
+                del self._flushers[stale]
+            self._flushers[loop] = loop.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(SEEN_FLUSH_SECONDS)
+        keys = list(self.pending)
+        self.pending.clear()
+        if not keys:
+            return
+        try:
+            await database_sync_to_async(self.write)(keys)
+        except Exception:
+            logger.warning("writing %s %s failed", len(keys), self.what, exc_info=True)
 
 
-async def _seen_flush() -> None:
-    await asyncio.sleep(SEEN_FLUSH_SECONDS)
-    ids = list(_seen_pending)
-    _seen_pending.clear()
-    if not ids:
-        return
-    try:
-        await database_sync_to_async(services.conversations_visitor_seen)(conversation_ids=ids)
-    except Exception:
-        logger.warning("writing %s visitors' presence failed", len(ids), exc_info=True)
+_visitors_seen = _Batched(
+    lambda ids: services.conversations_visitor_seen(conversation_ids=ids), "visitors' presence"
+)
+_consoles_seen = _Batched(
+    lambda names: supervision.presences_touch(channel_names=names), "consoles' presence"
+)
 
 
 # Messages per conversation and side, counted in this process (no round trip
@@ -183,7 +199,14 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         ops_metrics.message_delivered(self, event["message"])
         await self.send_json({"type": "message.new", "message": event["message"]})
 
+    # The receipt this socket's own last receipt frame produced: its
+    # broadcast tells this socket's client nothing new (other sockets of the
+    # same side still get it).
+    own_receipt: dict[str, int] | None = None
+
     async def receipt(self, event: dict[str, Any]) -> None:
+        if event["receipt"] == self.own_receipt:
+            return
         await self.send_json({"type": "receipt", "receipt": event["receipt"]})
 
 
@@ -219,7 +242,7 @@ class VisitorConsumer(_BaseConsumer):
     async def disconnect(self, code: int) -> None:
         ops_metrics.socket_closed(self)
         if self.conversation_id is not None:
-            _seen_pending.discard(self.conversation_id)  # written now
+            _visitors_seen.pending.discard(self.conversation_id)  # written now
             await database_sync_to_async(services.conversation_visitor_seen)(
                 conversation_id=self.conversation_id
             )
@@ -297,7 +320,7 @@ class VisitorConsumer(_BaseConsumer):
 
     async def on_receipt(self, content: dict[str, Any]) -> None:
         conversation = self._known_conversation()
-        await database_sync_to_async(services.conversation_receipt)(
+        self.own_receipt = await database_sync_to_async(services.conversation_receipt)(
             conversation=conversation,
             side=Sender.VISITOR,
             delivered_id=_int_field(content, "delivered_id", required=False),
@@ -306,7 +329,7 @@ class VisitorConsumer(_BaseConsumer):
 
     async def on_ping(self, content: dict[str, Any]) -> None:
         if self.conversation_id is not None:
-            _seen_later(self.conversation_id)
+            _visitors_seen.add(self.conversation_id)
         await self.send_json({"type": "pong"})
 
     async def on_end(self, content: dict[str, Any]) -> None:
@@ -487,7 +510,7 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
         conversation = await self._followed(content)
         if conversation.operator_id != self.user.pk:
             return  # a coordinator reading along does not mark messages read
-        await database_sync_to_async(services.conversation_receipt)(
+        self.own_receipt = await database_sync_to_async(services.conversation_receipt)(
             conversation=conversation,
             side=Sender.OPERATOR,
             operator=self.user,
@@ -506,7 +529,7 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
         await self.send_json({"type": "conversation", **frame})
 
     async def on_ping(self, content: dict[str, Any]) -> None:
-        await database_sync_to_async(supervision.presence_touch)(channel_name=self.channel_name)
+        _consoles_seen.add(self.channel_name)
         await self.send_json({"type": "pong"})
 
     async def on_support_request(self, content: dict[str, Any]) -> None:

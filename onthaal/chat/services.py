@@ -646,8 +646,9 @@ def conversation_receipt(
     delivered_id: int | None = None,
     read_id: int | None = None,
     operator: User | None = None,
-) -> None:
+) -> dict[str, int] | None:
     """Record how far ``side`` has received and read; values only grow.
+    Returns the receipt frame broadcast, or None when nothing moved.
 
     With ``operator``, only that operator's own chat takes the operator's
     receipt (a coordinator reading along marks nothing read). One statement
@@ -665,7 +666,7 @@ def conversation_receipt(
             raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
         values[field] = value
     if not values:
-        return
+        return None
     receipt = _receipt_advance(conversation.pk, values, operator)
     if receipt is None:
         # Nothing moved. A receipt cannot point past the last message:
@@ -679,11 +680,12 @@ def conversation_receipt(
         )
         if max(values.values()) > last_id:
             raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
-        return
+        return None
+    frame = {"conversation_id": conversation.pk, **receipt}
     broadcast_on_commit(
-        events.conversation_group(conversation.pk),
-        {"type": "receipt", "receipt": {"conversation_id": conversation.pk, **receipt}},
+        events.conversation_group(conversation.pk), {"type": "receipt", "receipt": frame}
     )
+    return frame
 
 
 RECEIPT_FIELDS = (

@@ -70,14 +70,19 @@ def presence_open(*, user: User, channel_name: str, now: datetime | None = None)
 
 def presence_touch(*, channel_name: str, now: datetime | None = None) -> None:
     """The console's heartbeat (its ping, every 20 s)."""
+    presences_touch(channel_names=[channel_name], now=now)
+
+
+def presences_touch(*, channel_names: list[str], now: datetime | None = None) -> None:
+    """:func:`presence_touch` for many consoles at once (the pings of a few
+    seconds in one process, in one UPDATE)."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=PRESENCE_TIMEOUT_SECONDS)
+    rows = ConsoleConnection.objects.filter(channel_name__in=channel_names)
     with transaction.atomic():
         # A row that had already expired makes the user reappear: tell the overview.
-        revived = ConsoleConnection.objects.filter(
-            channel_name=channel_name, seen_at__lt=stale
-        ).exists()
-        ConsoleConnection.objects.filter(channel_name=channel_name).update(seen_at=now)
+        revived = rows.filter(seen_at__lt=stale).exists()
+        rows.update(seen_at=now)
         if revived:
             overview_announce()
 

@@ -348,6 +348,8 @@ async def test_receipts_move_forward_and_reach_the_other_side(
         message.pk,
         message.pk,
     )
+    # The console that sent it learns nothing from its own receipt coming back.
+    assert of_type(await drain(console), "receipt") == []
 
     # Going back is ignored: nothing changes, nothing is sent.
     await console.send_json_to(

@@ -23,6 +23,7 @@ from onthaal.chat.tests.test_consumers import (
     sync,
     visitor_socket,
 )
+from onthaal.supervision.models import ConsoleConnection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -164,3 +165,18 @@ async def test_pings_write_presence_in_batches(make_conversation, chat_open, mon
     await sync(conversation.refresh_from_db)()
     assert conversation.visitor_seen_at > at_hello
     await page.disconnect()
+
+
+async def test_console_pings_write_presence_in_batches(operator_client, chat_open, monkeypatch):
+    monkeypatch.setattr(consumers, "SEEN_FLUSH_SECONDS", 0.05)
+    console, _ = await operator_socket(operator_client)
+    long_ago = timezone.now() - timedelta(seconds=30)
+    await sync(ConsoleConnection.objects.update)(seen_at=long_ago)
+
+    await console.send_json_to({"type": "ping"})
+    await receive_type(console, "pong")
+    await asyncio.sleep(0.5)
+
+    seen = await sync(lambda: list(ConsoleConnection.objects.values_list("seen_at", flat=True)))()
+    assert len(seen) == 1 and seen[0] > long_ago
+    await console.disconnect()
