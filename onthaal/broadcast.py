@@ -9,12 +9,11 @@ the thread goes on at once, instead of waiting (through ``async_to_sync``)
 for the loop and Redis while every other consumer's database call queues
 behind it (docs/performance.md, "Load"). Sends to one group go out one after
 another in the order of the commits, so two messages of one conversation
-cannot overtake each other; sends to different groups go out side by side
-(each channels-redis ``group_send`` is four Redis round trips), at most
-``MAX_CONCURRENT_SENDS`` at once (redis-py's pool holds 100 connections, and
-the consumers' reads need some). Without a
-server loop (a management command, a test's own code) the send happens in
-place, as before.
+cannot overtake each other; sends to different groups go out side by side,
+at most ``MAX_CONCURRENT_SENDS`` at once (the Redis layer publishes all the
+sends waiting at a moment in one pipeline: onthaal/ops/channel_layer.py).
+Without a server loop (a management command, a test's own code) the send
+happens in place, as before.
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ class _Outbox:
         self.task: asyncio.Task[None] | None = None
 
 
-MAX_CONCURRENT_SENDS = 16
+MAX_CONCURRENT_SENDS = 256
 # A state broadcast (coalesced_on_commit) goes out at most this often per key
 # and process: a burst of changes costs one read.
 COALESCE_SECONDS = 0.25

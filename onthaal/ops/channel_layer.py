@@ -19,11 +19,12 @@ depends on it: messages are stored before they are broadcast, pages resume
 with ``after=`` when they reconnect, and a resent message is broadcast
 again (docs/api.md).
 
-Onthaal's one change: channels-redis decodes a group event once per member
+Onthaal's changes: channels-redis decodes a group event once per member
 in this process, so a queue broadcast to 2,500 waiting visitors on one
 process was unpacked 2,500 times. Here it is unpacked once and the same
 event (consumers only read it) goes to every member, as the default layer
-did.
+did. And it publishes one event at a time, waiting for each answer; here
+the events waiting to go out share one pipeline (see ``_Shard``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,58 @@ logger = logging.getLogger("onthaal.ops")
 
 
 class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
-    """One Redis connection's reader: events are decoded here, once."""
+    """One Redis host: events are decoded here, once; publishes go out in
+    pipelines.
+
+    channels-redis publishes one event at a time, each waiting for Redis's
+    answer under a lock: under load every answer waits for a turn of a busy
+    event loop, and a process could publish only as many events a second as
+    its loop turns. Here every publish waiting at that moment goes out in one
+    pipeline (one write, one round trip), in the order they were made.
+    """
+
+    def __init__(self, host: Any, channel_layer: Any) -> None:
+        super().__init__(host, channel_layer)
+        self._outbox: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outbox.append((channel, message, done))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.ensure_future(self._send_waiting())
+        await done
+
+    async def _send_waiting(self) -> None:
+        while self._outbox:
+            batch, self._outbox = self._outbox, []
+            try:
+                async with self._lock:
+                    self._ensure_redis()
+                    pipe = self._redis.pipeline(transaction=False)
+                    for channel, message, _done in batch:
+                        pipe.publish(channel, message)
+                    await pipe.execute()
+            except BaseException as exc:
+                for _channel, _message, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for _channel, _message, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    async def flush(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            self._sender = None
+        for _channel, _message, done in self._outbox:
+            if not done.done():
+                done.cancel()
+        self._outbox = []
+        await super().flush()
 
     def _receive_message(self, message: dict[str, Any] | None) -> None:
         if message is None:
