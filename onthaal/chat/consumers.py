@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
@@ -162,6 +163,18 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await getattr(self, name)(content)
         except ServiceError as exc:
             await self._error(exc, content)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch first closes stale database connections, in the
+        # database thread, for every frame and every channel-layer event,
+        # even those that never touch the database: under load that hop was
+        # a queue of its own behind the database calls. Every database call
+        # of these consumers goes through database_sync_to_async, which does
+        # the same check around the call.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def _error(self, exc: ServiceError, content: dict[str, Any] | None = None) -> None:
         frame: dict[str, Any] = {"type": "error", **exc.as_dict()}
