@@ -65,6 +65,17 @@ def django_db_modify_db_settings(
             test["NAME"] = str(tmp_path_factory.mktemp("db") / "onthaal-test.sqlite3")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_database_threads(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The websocket consumers' database threads (onthaal/ops/dbcalls.py)
+    hand their connections back before the test database is dropped."""
+    yield
+    from onthaal.ops import dbcalls
+
+    with django_db_blocker.unblock():
+        dbcalls.close_connections()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Any) -> None:
     """The production hasher costs half a second per password; tests make many."""

@@ -131,6 +131,8 @@ class Config:
     closing_cutoff_minutes: int = 10
     # Scale (docs/operations.md, "Database connections and channel groups").
     database_pool_size: int = 10
+    # Threads running the websocket consumers' database calls (PostgreSQL pool).
+    database_threads: int = 4
     # permessage-deflate on the websockets (docs/operations.md).
     ws_compression: bool = False
 
@@ -253,5 +255,6 @@ def load() -> Config:
         offer_timeout_seconds=_int("ONTHAAL_OFFER_TIMEOUT_SECONDS", 30, minimum=5),
         closing_cutoff_minutes=_int("ONTHAAL_CLOSING_CUTOFF_MINUTES", 10, minimum=0),
         database_pool_size=_int("ONTHAAL_DATABASE_POOL_SIZE", 10, minimum=0),
+        database_threads=_int("ONTHAAL_DATABASE_THREADS", 4, minimum=1),
         ws_compression=_bool("ONTHAAL_WS_COMPRESSION", False),
     )

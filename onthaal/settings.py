@@ -181,6 +181,8 @@ ONTHAAL_RECONNECT_GRACE_SECONDS = CONFIG.reconnect_grace_seconds
 ONTHAAL_MAX_MESSAGE_CHARS = CONFIG.max_message_chars
 ONTHAAL_RATE_CONVERSATIONS_PER_HOUR = CONFIG.rate_conversations_per_hour
 ONTHAAL_RATE_MESSAGES_PER_MINUTE = CONFIG.rate_messages_per_minute
+# Threads for the consumers' database calls (onthaal/ops/dbcalls.py).
+ONTHAAL_DATABASE_THREADS = CONFIG.database_threads
 ONTHAAL_SWEEP_INTERVAL_SECONDS = CONFIG.sweep_interval_seconds
 # manual: operators take chats from the queue; auto: the queue is also offered
 # to the least-loaded available operator (onthaal/assignment).

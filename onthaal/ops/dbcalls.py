@@ -9,18 +9,16 @@ a few threads instead, each borrowing a pooled connection for the call. One
 socket's frames still run one after another (a consumer awaits each), and
 transactions keep concurrent writes correct, as between processes.
 
-The default is still one thread (``MAX_THREADS``): in the load benchmark
-four threads kept acknowledgements fast under overload but made deliveries
-slower (the threads compete with the event loop for the GIL), and with four
-threads the PostgreSQL test run left one connection open at its end (the
-test database could not be dropped), which is not understood yet. The load
-benchmark's ``--db-threads N`` (setting ``ONTHAAL_DATABASE_THREADS``) runs
-more. SQLite always keeps the single thread: one writer at a time is all it
-has.
+``ONTHAAL_DATABASE_THREADS`` threads (4 by default, at most half the pool):
+in the load benchmark, once the per-message work had shrunk, the single
+thread was the queue every frame waited in (1,000 chats: acknowledgement
+p50 0.14 s with one thread, 0.02 s with four; docs/performance.md). SQLite
+always keeps the single thread: one writer at a time is all it has.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,10 +27,9 @@ from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.db import connections
 
-# Threads per process (at most half the pool's connections, which the HTTP
-# requests' threads share); ONTHAAL_DATABASE_THREADS, a setting only the load
-# benchmark's experiments set, overrides it.
-MAX_THREADS = 1
+# Without the setting (ONTHAAL_DATABASE_THREADS): threads per process, at
+# most half the pool's connections, which the HTTP requests' threads share.
+MAX_THREADS = 4
 
 _executor: ThreadPoolExecutor | None = None
 
@@ -58,3 +55,26 @@ def database_sync_to_async(func: Callable[..., Any]) -> Callable[..., Any]:
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="onthaal-db")
     return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_executor)
+
+
+def close_connections() -> None:
+    """Close the database connections the threads hold now (if any is held:
+    each call hands its connection back to the pool when it ends, but a
+    thread keeps its connection object), and stop the threads; a later call
+    starts new ones. For the end of a process or of a test run, which then
+    drops the test database."""
+    global _executor
+    executor, _executor = _executor, None
+    if executor is None:
+        return
+    workers = executor._max_workers
+    # One task per thread: each waits until every thread has one.
+    barrier = threading.Barrier(workers)
+
+    def close_here() -> None:
+        connections.close_all()
+        barrier.wait(timeout=10)
+
+    for future in [executor.submit(close_here) for _ in range(workers)]:
+        future.result(timeout=15)
+    executor.shutdown(wait=True)
