@@ -461,25 +461,19 @@ def message_post(
     # The common case in as few statements as the engine allows
     # (docs/performance.md): a resend of a stored client_id is rare, so it
     # is found by the unique constraint, not looked up first.
+    row: dict[str, Any] = {
+        "conversation_id": conversation.pk,
+        "sender": sender,
+        "author": author,
+        "text": text,
+        "client_id": client_id,
+        "now": now,
+    }
+    refusal: Exception | None = None
     if connection.vendor == "postgresql":
-        message = _message_insert_one_statement(
-            conversation_id=conversation.pk,
-            sender=sender,
-            author=author,
-            text=text,
-            client_id=client_id,
-            now=now,
-        )
-        refusal: Exception | None = None
+        message = _message_insert_one_statement(**row)
     else:
-        message, refusal = _message_insert_checked(
-            conversation_id=conversation.pk,
-            sender=sender,
-            author=author,
-            text=text,
-            client_id=client_id,
-            now=now,
-        )
+        message, refusal = _message_insert_checked(**row)
     if message is not None:
         broadcast_on_commit(
             events.conversation_group(conversation.pk),
