@@ -68,12 +68,14 @@ def django_db_modify_db_settings(
 @pytest.fixture(scope="session", autouse=True)
 def _close_database_threads(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """The websocket consumers' database threads (onthaal/ops/dbcalls.py)
-    hand their connections back before the test database is dropped."""
+    hand their connections back, and the event loops' own connections
+    (onthaal/ops/loopdb.py) close, before the test database is dropped."""
     yield
-    from onthaal.ops import dbcalls
+    from onthaal.ops import dbcalls, loopdb
 
     with django_db_blocker.unblock():
         dbcalls.close_connections()
+    loopdb.close_all()
 
 
 @pytest.fixture(autouse=True)

@@ -122,6 +122,13 @@ def send_now(group: str, payload: Payload) -> None:
         logger.exception("broadcast to %s failed", group)
 
 
+def send_from_loop(group: str, payload: Payload) -> None:
+    """From code on the server's event loop whose write has committed (a
+    statement in autocommit: onthaal/ops/loopdb.py): queue the send to
+    ``group`` behind the sends already queued for it."""
+    _enqueue(asyncio.get_running_loop(), group, payload)
+
+
 def broadcast_on_commit(group: str, payload: Payload) -> None:
     """Send ``payload`` to ``group`` once the surrounding transaction commits."""
     transaction.on_commit(lambda: send_now(group, payload))

@@ -133,6 +133,9 @@ class Config:
     database_pool_size: int = 10
     # Threads running the websocket consumers' database calls (PostgreSQL pool).
     database_threads: int = 4
+    # PostgreSQL connections per event loop for the chat's hot statements
+    # (onthaal/ops/loopdb.py); 0: those run in the database threads too.
+    database_loop_connections: int = 2
     # permessage-deflate on the websockets (docs/operations.md).
     ws_compression: bool = False
 
@@ -256,5 +259,6 @@ def load() -> Config:
         closing_cutoff_minutes=_int("ONTHAAL_CLOSING_CUTOFF_MINUTES", 10, minimum=0),
         database_pool_size=_int("ONTHAAL_DATABASE_POOL_SIZE", 10, minimum=0),
         database_threads=_int("ONTHAAL_DATABASE_THREADS", 4, minimum=1),
+        database_loop_connections=_int("ONTHAAL_DATABASE_LOOP_CONNECTIONS", 2, minimum=0),
         ws_compression=_bool("ONTHAAL_WS_COMPRESSION", False),
     )

@@ -183,6 +183,7 @@ ONTHAAL_RATE_CONVERSATIONS_PER_HOUR = CONFIG.rate_conversations_per_hour
 ONTHAAL_RATE_MESSAGES_PER_MINUTE = CONFIG.rate_messages_per_minute
 # Threads for the consumers' database calls (onthaal/ops/dbcalls.py).
 ONTHAAL_DATABASE_THREADS = CONFIG.database_threads
+ONTHAAL_DATABASE_LOOP_CONNECTIONS = CONFIG.database_loop_connections
 ONTHAAL_SWEEP_INTERVAL_SECONDS = CONFIG.sweep_interval_seconds
 # manual: operators take chats from the queue; auto: the queue is also offered
 # to the least-loaded available operator (onthaal/assignment).

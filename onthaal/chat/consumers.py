@@ -22,7 +22,7 @@ from onthaal.assignment.consumers import HANDLERS as offer_handlers
 from onthaal.assignment.consumers import OfferConsumerMixin, offers_snapshot
 from onthaal.audit.services import audit_transcript_opened
 from onthaal.chat import events, selectors, services
-from onthaal.chat.models import Conversation, EndReason, Message, Sender, Status
+from onthaal.chat.models import Conversation, EndReason, Sender, Status
 from onthaal.errors import InvalidInput, ServiceError
 from onthaal.ops import metrics as ops_metrics
 from onthaal.ops.dbcalls import database_sync_to_async  # a few threads on PostgreSQL
@@ -197,11 +197,10 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             del forwarded[next(iter(forwarded))]
         return True
 
-    async def _acknowledge(self, client_id: str, message: Message) -> None:
+    async def _acknowledge(self, client_id: str, frame: dict[str, Any]) -> None:
         # The ack carries the message: the broadcast's copy of it is not sent
         # back to this socket (the sender's other sockets still get it).
-        frame = events.message_frame(message)
-        self._first_time(message.pk)
+        self._first_time(frame["id"])
         await self.send_json({"type": "message.ack", "client_id": client_id, "message": frame})
 
     async def message_new(self, event: dict[str, Any]) -> None:
@@ -317,10 +316,10 @@ class VisitorConsumer(_BaseConsumer):
         client_id = _str_field(content, "client_id")
         body = _str_field(content, "body")
         message_rate.hit(f"{conversation.pk}:{Sender.VISITOR}")
-        message, _created = await database_sync_to_async(services.message_post)(
+        frame = await services.message_post_async(
             conversation=conversation, sender=Sender.VISITOR, body=body, client_id=client_id
         )
-        await self._acknowledge(client_id, message)
+        await self._acknowledge(client_id, frame)
 
     async def on_typing(self, content: dict[str, Any]) -> None:
         conversation = self._known_conversation()
@@ -333,7 +332,7 @@ class VisitorConsumer(_BaseConsumer):
 
     async def on_receipt(self, content: dict[str, Any]) -> None:
         conversation = self._known_conversation()
-        self.own_receipt = await database_sync_to_async(services.conversation_receipt)(
+        self.own_receipt = await services.conversation_receipt_async(
             conversation=conversation,
             side=Sender.VISITOR,
             delivered_id=_int_field(content, "delivered_id", required=False),
@@ -501,14 +500,14 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
         client_id = _str_field(content, "client_id")
         body = _str_field(content, "body")
         message_rate.hit(f"{conversation.pk}:{Sender.OPERATOR}")
-        message, _created = await database_sync_to_async(services.message_post)(
+        frame = await services.message_post_async(
             conversation=conversation,
             sender=Sender.OPERATOR,
             author=self.user,
             body=body,
             client_id=client_id,
         )
-        await self._acknowledge(client_id, message)
+        await self._acknowledge(client_id, frame)
 
     async def on_typing(self, content: dict[str, Any]) -> None:
         conversation = await self._followed(content)
@@ -523,7 +522,7 @@ class OperatorConsumer(OfferConsumerMixin, _BaseConsumer):
         conversation = await self._followed(content)
         if conversation.operator_id != self.user.pk:
             return  # a coordinator reading along does not mark messages read
-        self.own_receipt = await database_sync_to_async(services.conversation_receipt)(
+        self.own_receipt = await services.conversation_receipt_async(
             conversation=conversation,
             side=Sender.OPERATOR,
             operator=self.user,

@@ -6,6 +6,7 @@ docs/api.md and the HTTP API describe conversations and messages the same way.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from onthaal.chat.models import Conversation, Message
@@ -42,13 +43,33 @@ def _iso(value: Any) -> str | None:
 
 
 def message_frame(message: Message) -> dict[str, Any]:
+    return message_frame_of(
+        id=message.pk,
+        conversation_id=message.conversation_id,
+        sender=message.sender,
+        body=message.body,
+        client_id=message.client_id,
+        created_at=message.created_at,
+    )
+
+
+def message_frame_of(
+    *,
+    id: int,
+    conversation_id: int,
+    sender: str,
+    body: str,
+    client_id: str,
+    created_at: datetime | None,
+) -> dict[str, Any]:
+    """A message's frame from its values (no model instance)."""
     return {
-        "id": message.pk,
-        "conversation_id": message.conversation_id,
-        "sender": message.sender,
-        "body": message.body,
-        "client_id": message.client_id,
-        "created_at": _iso(message.created_at),
+        "id": id,
+        "conversation_id": conversation_id,
+        "sender": sender,
+        "body": body,
+        "client_id": client_id,
+        "created_at": _iso(created_at),
     }
 
 

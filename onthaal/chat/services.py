@@ -29,7 +29,12 @@ from django.utils.translation import gettext as _
 
 from onthaal.assignment.selectors import offered_to_a_colleague
 from onthaal.assignment.services import assignment_kick, offers_settle
-from onthaal.broadcast import broadcast_on_commit, coalesced_on_commit, send_now
+from onthaal.broadcast import (
+    broadcast_on_commit,
+    coalesced_on_commit,
+    send_from_loop,
+    send_now,
+)
 from onthaal.chat import events, selectors
 from onthaal.chat.closing import intake_closing_check
 from onthaal.chat.devices import device_class_from_user_agent
@@ -48,6 +53,8 @@ from onthaal.chat.models import (
 )
 from onthaal.errors import Conflict, InvalidInput, PermissionDenied
 from onthaal.hours.selectors import opening_status
+from onthaal.ops import loopdb
+from onthaal.ops.dbcalls import database_sync_to_async
 from onthaal.staff.models import Availability, User
 from onthaal.text import text_check
 
@@ -453,22 +460,14 @@ def message_post(
     queued, so that the operator reads it on accepting); an operator posts
     only in a conversation assigned to them.
     """
-    now = now or timezone.now()
-    client_id = _validate_client_id(client_id)
-    text = _validate_body(body)
-    if sender == Sender.OPERATOR and author is None:
-        raise PermissionDenied(_("Dit is niet jouw chat."))
-    # The common case in as few statements as the engine allows
-    # (docs/performance.md): a resend of a stored client_id is rare, so it
-    # is found by the unique constraint, not looked up first.
-    row: dict[str, Any] = {
-        "conversation_id": conversation.pk,
-        "sender": sender,
-        "author": author,
-        "text": text,
-        "client_id": client_id,
-        "now": now,
-    }
+    row = _message_row(
+        conversation=conversation,
+        sender=sender,
+        body=body,
+        client_id=client_id,
+        author=author,
+        now=now or timezone.now(),
+    )
     refusal: Exception | None = None
     if connection.vendor == "postgresql":
         message = _message_insert_one_statement(**row)
@@ -500,6 +499,80 @@ def message_post(
     return existing, False
 
 
+def _message_row(
+    *,
+    conversation: Conversation,
+    sender: Sender,
+    body: str,
+    client_id: str,
+    author: User | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The checked arguments of the insert (_message_insert_one_statement,
+    _message_insert_checked)."""
+    client_id = _validate_client_id(client_id)
+    text = _validate_body(body)
+    if sender == Sender.OPERATOR and author is None:
+        raise PermissionDenied(_("Dit is niet jouw chat."))
+    # The common case in as few statements as the engine allows
+    # (docs/performance.md): a resend of a stored client_id is rare, so it
+    # is found by the unique constraint, not looked up first.
+    return {
+        "conversation_id": conversation.pk,
+        "sender": sender,
+        "author": author,
+        "text": text,
+        "client_id": client_id,
+        "now": now,
+    }
+
+
+async def message_post_async(
+    *,
+    conversation: Conversation,
+    sender: Sender,
+    body: str,
+    client_id: str,
+    author: User | None = None,
+) -> dict[str, Any]:
+    """:func:`message_post` from the websocket consumers, on their event
+    loop; returns the stored message's frame.
+
+    On PostgreSQL a new message's one statement runs on the event loop's own
+    connection (onthaal/ops/loopdb.py: no database thread, a prepared
+    statement) and is broadcast from the loop. Everything else (SQLite, a
+    resend, a refusal) is :func:`message_post` in a database thread.
+    """
+    if loopdb.enabled():
+        row = _message_row(
+            conversation=conversation,
+            sender=sender,
+            body=body,
+            client_id=client_id,
+            author=author,
+            now=timezone.now(),
+        )
+        found = await loopdb.fetchone(*_message_insert_sql(**row))
+        if found is not None:
+            frame = events.message_frame_of(
+                id=found[0],
+                conversation_id=conversation.pk,
+                sender=sender,
+                body=row["text"],
+                client_id=row["client_id"],
+                created_at=row["now"],
+            )
+            send_from_loop(
+                events.conversation_group(conversation.pk),
+                {"type": "message.new", "message": frame},
+            )
+            return frame
+    message, _created = await database_sync_to_async(message_post)(
+        conversation=conversation, sender=sender, body=body, client_id=client_id, author=author
+    )
+    return events.message_frame(message)
+
+
 def _message_allowed(sender: Sender) -> list[Status]:
     # A visitor may also write while queued, so that the operator reads it
     # on accepting.
@@ -524,7 +597,47 @@ def _message_insert_one_statement(
     now: datetime,
 ) -> Message | None:
     """PostgreSQL: the conversation's check, the visitor's presence and the
-    insert in one statement; None when nothing was stored.
+    insert in one statement (:func:`_message_insert_sql`); None when nothing
+    was stored."""
+    sql, params = _message_insert_sql(
+        conversation_id=conversation_id,
+        sender=sender,
+        author=author,
+        text=text,
+        client_id=client_id,
+        now=now,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    message = Message(
+        id=row[0],
+        conversation_id=conversation_id,
+        sender=sender,
+        author=author if sender == Sender.OPERATOR else None,
+        body=text,
+        client_id=client_id,
+        created_at=now,
+    )
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
+
+
+def _message_insert_sql(
+    *,
+    conversation_id: int,
+    sender: Sender,
+    author: User | None,
+    text: str,
+    client_id: str,
+    now: datetime,
+) -> tuple[str, list[Any]]:
+    """PostgreSQL's one statement for a message: returns the new id, or no
+    row when nothing was stored (the chat does not take it, or the client_id
+    is stored already).
 
     The operator's check locks the conversation's row (``FOR UPDATE``): a
     transfer or takeover (a conditional UPDATE of operator_id) then waits
@@ -551,9 +664,10 @@ def _message_insert_one_statement(
     values = {
         "sender": str(sender),
         "author": author.pk if sender == Sender.OPERATOR and author is not None else None,
-        "body": fields["body"].get_db_prep_save(text, connection),
+        # Encrypted here (EncryptedTextField); no database access.
+        "body": fields["body"].get_prep_value(text),
         "client_id": client_id,
-        "created_at": fields["created_at"].get_db_prep_save(now, connection),
+        "created_at": now,
     }
     # The unique constraint chat_msg_idempotent.
     idempotent = ", ".join(fields[name].column for name in ("conversation", "sender", "client_id"))
@@ -565,23 +679,7 @@ def _message_insert_one_statement(
         f" SELECT id, {placeholders} FROM allowed"
         f" ON CONFLICT ({idempotent}) DO NOTHING RETURNING id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*check_params, *(values[name] for name in MESSAGE_INSERTED[1:])])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    message = Message(
-        id=row[0],
-        conversation_id=conversation_id,
-        sender=sender,
-        author=author if sender == Sender.OPERATOR else None,
-        body=text,
-        client_id=client_id,
-        created_at=now,
-    )
-    message._state.adding = False
-    message._state.db = connection.alias
-    return message
+    return sql, [*check_params, *(values[name] for name in MESSAGE_INSERTED[1:])]
 
 
 # The columns _message_insert_one_statement writes, the conversation first.
@@ -648,17 +746,7 @@ def conversation_receipt(
     receipt (a coordinator reading along marks nothing read). One statement
     when the receipt moves something (docs/performance.md).
     """
-    fields = {
-        Sender.VISITOR: ("visitor_delivered_id", "visitor_read_id"),
-        Sender.OPERATOR: ("operator_delivered_id", "operator_read_id"),
-    }[side]
-    values: dict[str, int] = {}
-    for field, value in zip(fields, (delivered_id, read_id), strict=True):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**62:
-            raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
-        values[field] = value
+    values = _receipt_values(side, delivered_id, read_id)
     if not values:
         return None
     receipt = _receipt_advance(conversation.pk, values, operator)
@@ -682,6 +770,59 @@ def conversation_receipt(
     return frame
 
 
+async def conversation_receipt_async(
+    *,
+    conversation: Conversation,
+    side: Sender,
+    delivered_id: int | None = None,
+    read_id: int | None = None,
+    operator: User | None = None,
+) -> dict[str, int] | None:
+    """:func:`conversation_receipt` from the websocket consumers, on their
+    event loop: on PostgreSQL a receipt that moves something is one
+    statement on the loop's own connection (onthaal/ops/loopdb.py); the
+    rest, and SQLite, is :func:`conversation_receipt` in a database thread.
+    """
+    if loopdb.enabled():
+        values = _receipt_values(side, delivered_id, read_id)
+        if not values:
+            return None
+        row = await loopdb.fetchone(*_receipt_sql(conversation.pk, values, operator))
+        if row is not None:
+            frame = {
+                "conversation_id": conversation.pk,
+                **dict(zip(RECEIPT_FIELDS, row, strict=True)),
+            }
+            send_from_loop(
+                events.conversation_group(conversation.pk), {"type": "receipt", "receipt": frame}
+            )
+            return frame
+    receipt: dict[str, int] | None = await database_sync_to_async(conversation_receipt)(
+        conversation=conversation,
+        side=side,
+        delivered_id=delivered_id,
+        read_id=read_id,
+        operator=operator,
+    )
+    return receipt
+
+
+def _receipt_values(side: Sender, delivered_id: int | None, read_id: int | None) -> dict[str, int]:
+    """The checked receipt fields to move, by column."""
+    fields = {
+        Sender.VISITOR: ("visitor_delivered_id", "visitor_read_id"),
+        Sender.OPERATOR: ("operator_delivered_id", "operator_read_id"),
+    }[side]
+    values: dict[str, int] = {}
+    for field, value in zip(fields, (delivered_id, read_id), strict=True):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**62:
+            raise InvalidInput(_("Ongeldig bericht-id."), code="invalid_message_id")
+        values[field] = value
+    return values
+
+
 RECEIPT_FIELDS = (
     "visitor_delivered_id",
     "visitor_read_id",
@@ -700,6 +841,17 @@ def _receipt_advance(
     (PostgreSQL; SQLite 3.35+) does the check, the write and the read back
     in one statement.
     """
+    with connection.cursor() as cursor:
+        cursor.execute(*_receipt_sql(conversation_id, values, operator))
+        row = cursor.fetchone()
+    return None if row is None else dict(zip(RECEIPT_FIELDS, row, strict=True))
+
+
+def _receipt_sql(
+    conversation_id: int, values: dict[str, int], operator: User | None
+) -> tuple[str, list[Any]]:
+    """The statement of :func:`_receipt_advance`: it returns the four
+    receipt fields, or no row when nothing moved."""
     conversation_table = Conversation._meta.db_table
     message_table = Message._meta.db_table
     sets = ", ".join(
@@ -723,10 +875,7 @@ def _receipt_advance(
         f" AND EXISTS (SELECT 1 FROM {message_table} WHERE conversation_id = %s AND id >= %s)"
         f" RETURNING {', '.join(RECEIPT_FIELDS)}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else dict(zip(RECEIPT_FIELDS, row, strict=True))
+    return sql, params
 
 
 def conversation_visitor_seen(*, conversation_id: int, now: datetime | None = None) -> None:

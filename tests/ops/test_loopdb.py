@@ -1,0 +1,203 @@
+"""The chat's hot statements on the event loop's own PostgreSQL connections
+(onthaal/ops/loopdb.py): what they store, their fallbacks, a broken
+connection, and the switch that turns them off.
+
+PostgreSQL only (scripts/test.sh runs them in its second pass); on SQLite
+the same services run in the database thread, which the chat tests cover.
+"""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+
+from onthaal.chat import events, services
+from onthaal.chat.models import Conversation, EndReason, Message, Sender
+from onthaal.errors import Conflict, InvalidInput, PermissionDenied
+from onthaal.ops import loopdb
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the loop's own connections are PostgreSQL only: set ONTHAAL_DATABASE_URL "
+        "to a postgres:// URL (scripts/test.sh does so in its second pass)",
+    ),
+]
+
+
+def _loop_connections() -> list:
+    return [conn for pool in loopdb._loops.values() for conn in pool.slots if conn is not None]
+
+
+async def _backend_pid_of_slot_zero() -> int:
+    # With nothing else in flight, every statement goes to the first slot.
+    row = await loopdb.fetchone("SELECT pg_backend_pid()", [])
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_message_is_stored_and_broadcast_from_the_loop(
+    make_active_conversation, operator, chat_open
+) -> None:
+    conversation, _ = await database_sync_to_async(make_active_conversation)(operator)
+    layer = get_channel_layer()
+    listener = await layer.new_channel()
+    await layer.group_add(events.conversation_group(conversation.pk), listener)
+
+    frame = await services.message_post_async(
+        conversation=conversation, sender=Sender.VISITOR, body="  Hallo?  ", client_id="v-1"
+    )
+    reply = await services.message_post_async(
+        conversation=conversation,
+        sender=Sender.OPERATOR,
+        author=operator,
+        body="Dag!",
+        client_id="o-1",
+    )
+
+    assert _loop_connections(), "the statements ran on the loop's own connection"
+    stored = await database_sync_to_async(
+        lambda: list(
+            Message.objects.filter(conversation=conversation)
+            .order_by("pk")
+            .values_list("pk", "sender", "author_id", "body", "client_id")
+        )
+    )()
+    # The body as stored is encrypted and reads back as the text.
+    assert stored == [
+        (frame["id"], "visitor", None, "Hallo?", "v-1"),
+        (reply["id"], "operator", operator.pk, "Dag!", "o-1"),
+    ]
+    raw = await loopdb.fetchone("SELECT body FROM chat_message WHERE id = %s", [frame["id"]])
+    assert raw is not None and "Hallo" not in raw[0]
+    assert frame["body"] == "Hallo?" and frame["sender"] == "visitor"
+    first = await layer.receive(listener)
+    second = await layer.receive(listener)
+    assert [first["message"]["id"], second["message"]["id"]] == [frame["id"], reply["id"]]
+    assert first["message"] == frame
+    # Prepared once per connection, not parsed and planned per message.
+    prepared = await loopdb.fetchone(
+        "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+        ["%INSERT INTO chat_message%"],
+    )
+    assert prepared is not None and prepared[0] >= 1
+
+
+async def test_resends_and_refusals_answer_as_the_services_do(
+    make_active_conversation, operator, other_operator, chat_open
+) -> None:
+    conversation, _ = await database_sync_to_async(make_active_conversation)(operator)
+    first = await services.message_post_async(
+        conversation=conversation, sender=Sender.VISITOR, body="Eén", client_id="v-1"
+    )
+    again = await services.message_post_async(
+        conversation=conversation, sender=Sender.VISITOR, body="Eén", client_id="v-1"
+    )
+    assert again["id"] == first["id"]
+    with pytest.raises(PermissionDenied):
+        await services.message_post_async(
+            conversation=conversation,
+            sender=Sender.OPERATOR,
+            author=other_operator,
+            body="Niet de mijne",
+            client_id="x-1",
+        )
+    with pytest.raises(InvalidInput):
+        await services.message_post_async(
+            conversation=conversation, sender=Sender.VISITOR, body="   ", client_id="v-2"
+        )
+
+    await database_sync_to_async(services.conversation_end)(
+        conversation=await database_sync_to_async(Conversation.objects.get)(pk=conversation.pk),
+        reason=EndReason.VISITOR_ENDED,
+    )
+    with pytest.raises(Conflict):
+        await services.message_post_async(
+            conversation=conversation, sender=Sender.VISITOR, body="Nog iets", client_id="v-3"
+        )
+    # A message the client saw acknowledged stays acknowledged after the end.
+    late = await services.message_post_async(
+        conversation=conversation, sender=Sender.VISITOR, body="Eén", client_id="v-1"
+    )
+    assert late["id"] == first["id"]
+    count = await database_sync_to_async(Message.objects.filter(conversation=conversation).count)()
+    assert count == 1
+
+
+async def test_a_receipt_moves_forward_only(make_active_conversation, operator, chat_open) -> None:
+    conversation, _ = await database_sync_to_async(make_active_conversation)(operator)
+    message = await services.message_post_async(
+        conversation=conversation, sender=Sender.VISITOR, body="Hoi", client_id="v-1"
+    )
+    moved = await services.conversation_receipt_async(
+        conversation=conversation,
+        side=Sender.OPERATOR,
+        operator=operator,
+        delivered_id=message["id"],
+        read_id=message["id"],
+    )
+    assert moved is not None
+    assert moved["conversation_id"] == conversation.pk
+    assert moved["operator_delivered_id"] == moved["operator_read_id"] == message["id"]
+    # The same again moves nothing; past the last message is refused.
+    same = await services.conversation_receipt_async(
+        conversation=conversation, side=Sender.OPERATOR, operator=operator, read_id=message["id"]
+    )
+    assert same is None
+    with pytest.raises(InvalidInput):
+        await services.conversation_receipt_async(
+            conversation=conversation,
+            side=Sender.OPERATOR,
+            operator=operator,
+            read_id=message["id"] + 1000,
+        )
+    stored = await database_sync_to_async(Conversation.objects.get)(pk=conversation.pk)
+    assert (stored.operator_delivered_id, stored.operator_read_id) == (message["id"],) * 2
+
+
+async def test_a_broken_connection_is_replaced(
+    make_active_conversation, operator, chat_open
+) -> None:
+    conversation, _ = await database_sync_to_async(make_active_conversation)(operator)
+    await services.message_post_async(
+        conversation=conversation, sender=Sender.VISITOR, body="Eén", client_id="v-1"
+    )
+    pid = await _backend_pid_of_slot_zero()
+
+    def terminate() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    await database_sync_to_async(terminate)()
+    second = await services.message_post_async(
+        conversation=conversation, sender=Sender.VISITOR, body="Twee", client_id="v-2"
+    )
+    assert await _backend_pid_of_slot_zero() != pid
+    bodies = await database_sync_to_async(
+        lambda: list(
+            Message.objects.filter(conversation=conversation)
+            .order_by("pk")
+            .values_list("pk", "body")
+        )
+    )()
+    assert bodies[-1] == (second["id"], "Twee") and len(bodies) == 2
+
+
+async def test_zero_loop_connections_keeps_the_statements_in_the_threads(
+    make_active_conversation, operator, chat_open, settings
+) -> None:
+    settings.ONTHAAL_DATABASE_LOOP_CONNECTIONS = 0
+    loopdb.close_all()
+    conversation, _ = await database_sync_to_async(make_active_conversation)(operator)
+    frame = await services.message_post_async(
+        conversation=conversation, sender=Sender.VISITOR, body="Hoi", client_id="v-1"
+    )
+    receipt = await services.conversation_receipt_async(
+        conversation=conversation, side=Sender.OPERATOR, operator=operator, read_id=frame["id"]
+    )
+    assert receipt is not None and receipt["operator_read_id"] == frame["id"]
+    assert not loopdb.enabled()
+    assert _loop_connections() == []
