@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.utils.translation import gettext as _
 
 from onthaal.assignment.consumers import HANDLERS as offer_handlers
@@ -117,10 +121,77 @@ _consoles_seen = _Batched(
 message_rate = LocalRateLimit(limit_setting="ONTHAAL_RATE_MESSAGES_PER_MINUTE", window_seconds=60)
 
 
+async def _dispatch_in_turn(
+    sources: list[tuple[Callable[[], Awaitable[dict[str, Any]]], bool]],
+    dispatch: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    """Hand the events of ``sources`` to ``dispatch`` one at a time, in the
+    order they arrive, until ``dispatch`` raises.
+
+    Channels' ``await_many_dispatch`` starts a new task and an
+    ``asyncio.wait`` for every event (several per chat message per socket);
+    here each source has one reader task for the socket's life. A source
+    marked ``True`` (the client's frames) is read again only after its last
+    event was dispatched, as Channels does: the server stops reading a
+    socket whose frames are not yet handled (uvicorn pauses the transport).
+    The channel layer's source is read on at once: its events already wait
+    in a queue, and its reader must always be inside ``receive`` when it is
+    cancelled (the layer ends the channel's subscription there).
+    """
+    inbox: asyncio.Queue[tuple[Any, asyncio.Future[None] | None]] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+
+    async def read(source: Callable[[], Awaitable[dict[str, Any]]], in_turn: bool) -> None:
+        while True:
+            try:
+                event: Any = await source()
+            except Exception as exc:  # raised in the dispatching task instead
+                inbox.put_nowait((exc, None))
+                return
+            if not in_turn:
+                inbox.put_nowait((event, None))
+                continue
+            handled = loop.create_future()
+            inbox.put_nowait((event, handled))
+            await handled
+
+    readers = [asyncio.ensure_future(read(source, in_turn)) for source, in_turn in sources]
+    try:
+        while True:
+            event, handled = await inbox.get()
+            if isinstance(event, Exception):
+                raise event
+            try:
+                await dispatch(event)
+            finally:
+                if handled is not None and not handled.done():
+                    handled.set_result(None)
+    finally:
+        for reader in readers:
+            reader.cancel()
+        for reader in readers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+
 class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """Frame dispatch and error reporting shared by both endpoints."""
 
     handlers: dict[str, str] = {}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # As Channels' AsyncConsumer.__call__, with _dispatch_in_turn in
+        # place of its await_many_dispatch.
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        sources = [(receive, True)]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            sources.append((self.channel_receive, False))
+        with contextlib.suppress(StopConsumer):
+            await _dispatch_in_turn(sources, self.dispatch)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not text_data:

@@ -13,6 +13,7 @@ after the transaction commits (``transaction.on_commit``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
@@ -644,42 +645,51 @@ def _message_insert_sql(
     for this message or this message waits for it, so the old operator
     cannot post after losing the chat.
     """
+    allowed = [str(status) for status in _message_allowed(sender)]
+    if sender == Sender.VISITOR:
+        check_params: list[Any] = [now, conversation_id, allowed]
+        author_id = None
+    else:
+        assert author is not None
+        check_params = [conversation_id, allowed, author.pk]
+        author_id = author.pk
+    return _message_insert_text(sender == Sender.VISITOR), [
+        *check_params,
+        str(sender),
+        author_id,
+        # Encrypted here (EncryptedTextField); no database access.
+        Message._meta.get_field("body").get_prep_value(text),
+        client_id,
+        now,
+    ]
+
+
+@functools.cache
+def _message_insert_text(by_visitor: bool) -> str:
+    """The text of :func:`_message_insert_sql`'s statement (made once)."""
     conversation_table = Conversation._meta.db_table
     fields = {f.name: f for f in Message._meta.concrete_fields}
     columns = [fields[name].column for name in MESSAGE_INSERTED]
-    allowed = [str(status) for status in _message_allowed(sender)]
-    if sender == Sender.VISITOR:
+    if by_visitor:
         check = (
             f"UPDATE {conversation_table} SET visitor_seen_at = %s"  # noqa: S608
             " WHERE id = %s AND status = ANY(%s) RETURNING id"
         )
-        check_params: list[Any] = [now, conversation_id, allowed]
     else:
-        assert author is not None
         check = (
             f"SELECT id FROM {conversation_table}"  # noqa: S608
             " WHERE id = %s AND status = ANY(%s) AND operator_id = %s FOR UPDATE"
         )
-        check_params = [conversation_id, allowed, author.pk]
-    values = {
-        "sender": str(sender),
-        "author": author.pk if sender == Sender.OPERATOR and author is not None else None,
-        # Encrypted here (EncryptedTextField); no database access.
-        "body": fields["body"].get_prep_value(text),
-        "client_id": client_id,
-        "created_at": now,
-    }
     # The unique constraint chat_msg_idempotent.
     idempotent = ", ".join(fields[name].column for name in ("conversation", "sender", "client_id"))
     placeholders = ", ".join(["%s"] * (len(columns) - 1))
     # Only names from the models go into the text; every value is a parameter.
-    sql = (
+    return (
         f"WITH allowed AS ({check})"  # noqa: S608
         f" INSERT INTO {Message._meta.db_table} ({', '.join(columns)})"
         f" SELECT id, {placeholders} FROM allowed"
         f" ON CONFLICT ({idempotent}) DO NOTHING RETURNING id"
     )
-    return sql, [*check_params, *(values[name] for name in MESSAGE_INSERTED[1:])]
 
 
 # The columns _message_insert_one_statement writes, the conversation first.

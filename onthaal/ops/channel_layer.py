@@ -38,14 +38,17 @@ from channels_redis.pubsub import (
     RedisPubSubLoopLayer,
     RedisSingleShardConnection,
 )
-from channels_redis.utils import _wrap_close
+from channels_redis.utils import _wrap_close, create_pool
 
 logger = logging.getLogger("onthaal.ops")
+
+# Seconds a batch of publishes may take when the host sets no socket_timeout.
+PUBLISH_TIMEOUT = 10
 
 
 class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
     """One Redis host: events are decoded here, once; publishes go out in
-    pipelines.
+    batches, on a connection of their own.
 
     channels-redis publishes one event at a time, each waiting for Redis's
     answer under a lock: under load every answer waits for a turn of a busy
@@ -58,6 +61,8 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
         super().__init__(host, channel_layer)
         self._outbox: list[tuple[str, bytes, asyncio.Future[None]]] = []
         self._sender: asyncio.Task[None] | None = None
+        self._publisher_pool: Any = None
+        self._publisher: Any = None
 
     async def publish(self, channel: str, message: bytes) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -70,13 +75,10 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
         while self._outbox:
             batch, self._outbox = self._outbox, []
             try:
-                async with self._lock:
-                    self._ensure_redis()
-                    pipe = self._redis.pipeline(transaction=False)
-                    for channel, message, _done in batch:
-                        pipe.publish(channel, message)
-                    await pipe.execute()
+                await self._publish(batch)
             except BaseException as exc:
+                # The connection may hold unread answers: start a new one.
+                await self._close_publisher()
                 for _channel, _message, done in batch:
                     if not done.done():
                         done.set_exception(exc)
@@ -87,6 +89,34 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
                 if not done.done():
                     done.set_result(None)
 
+    async def _publish(self, batch: list[tuple[str, bytes, asyncio.Future[None]]]) -> None:
+        """Write the batch's PUBLISH commands at once and read their answers.
+
+        On a connection of its own, without redis-py's pipeline and its
+        per-answer timeouts (a tenth of a server's CPU per chat message in a
+        profile): one deadline covers the batch.
+        """
+        if self._publisher is None:
+            # Timeouts are this method's; the connection gets none per call.
+            self._publisher_pool = create_pool({**self.host, "socket_timeout": None})
+            self._publisher = await self._publisher_pool.get_connection()
+        connection = self._publisher
+        packed = connection.pack_commands(
+            [("PUBLISH", channel, message) for channel, message, _done in batch]
+        )
+        async with asyncio.timeout(self.host.get("socket_timeout") or PUBLISH_TIMEOUT):
+            await connection.send_packed_command(packed, check_health=False)
+            for _ in batch:
+                await connection.read_response()  # raises Redis's error answers
+
+    async def _close_publisher(self) -> None:
+        pool, self._publisher_pool, self._publisher = self._publisher_pool, None, None
+        if pool is not None:
+            try:
+                await pool.disconnect()
+            except Exception:
+                logger.warning("channel layer: closing the publishing connection failed")
+
     async def flush(self) -> None:
         if self._sender is not None:
             self._sender.cancel()
@@ -95,6 +125,7 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
             if not done.done():
                 done.cancel()
         self._outbox = []
+        await self._close_publisher()
         await super().flush()
 
     def _receive_message(self, message: dict[str, Any] | None) -> None:

@@ -93,25 +93,58 @@ async def test_group_events_reach_every_member_in_order_once_each(two_processes)
     assert await _nothing_more(a, on_a)
 
 
-async def test_publishes_made_at_once_share_pipelines_and_keep_their_order(two_processes):
+async def test_publishes_made_at_once_share_batches_and_keep_their_order(two_processes):
     a, b = two_processes
     channel = await b.new_channel()
     await b.group_add("room", channel)
-    commands = 0
+    batches = 0
     client = a._get_layer()._shards[0]
-    client._ensure_redis()
-    original = client._redis.pipeline
+    original = client._publish
 
-    def counting(*args, **kwargs):
-        nonlocal commands
-        commands += 1
-        return original(*args, **kwargs)
+    async def counting(batch):
+        nonlocal batches
+        batches += 1
+        return await original(batch)
 
-    client._redis.pipeline = counting
+    client._publish = counting
     await asyncio.gather(*(a.group_send("room", {"type": "n", "n": n}) for n in range(300)))
 
     assert [(await b.receive(channel))["n"] for _ in range(300)] == list(range(300))
-    assert commands < 30  # round trips for 300 events (one at a time before)
+    assert batches < 30  # round trips for 300 events (one at a time before)
+
+
+async def test_publishing_carries_on_after_redis_drops_the_connection(two_processes):
+    a, b = two_processes
+    channel = await b.new_channel()
+    await b.group_add("room", channel)
+    await a.group_send("room", {"type": "n", "n": 0})
+    assert (await b.receive(channel))["n"] == 0
+
+    client = redis.asyncio.Redis.from_url(_address())
+    try:
+        # The publishing connections of this test's database (not subscribers).
+        ours = [c for c in await client.client_list(_type="normal") if c["db"] == str(REDIS_DB)]
+        ours = [c for c in ours if c["cmd"] == "publish"]
+        assert ours
+        for connection in ours:
+            await client.client_kill_filter(_id=connection["id"])
+    finally:
+        await client.aclose()
+
+    # A batch on the dropped connection fails (its sender sees the error);
+    # the next goes out on a new connection, in order.
+    failures = 0
+    async with asyncio.timeout(15):
+        while True:
+            try:
+                await a.group_send("room", {"type": "n", "n": 1})
+                break
+            except (redis.exceptions.ConnectionError, ConnectionError):
+                failures += 1
+    for m in (2, 3):
+        await a.group_send("room", {"type": "n", "n": m})
+    assert [(await b.receive(channel))["n"] for _ in range(3)] == [1, 2, 3]
+    assert failures <= 1
 
 
 async def test_a_direct_send_reaches_a_channel_of_another_process(two_processes):
