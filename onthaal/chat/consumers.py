@@ -11,6 +11,7 @@ import asyncio
 import bisect
 import contextlib
 import functools
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from channels.sessions import InstanceSessionWrapper
 from django.utils.translation import gettext as _
 
 from onthaal.assignment.consumers import HANDLERS as offer_handlers
@@ -121,6 +123,19 @@ _consoles_seen = _Batched(
 message_rate = LocalRateLimit(limit_setting="ONTHAAL_RATE_MESSAGES_PER_MINUTE", window_seconds=60)
 
 
+def _past_session_wrapper(send: Any) -> Any:
+    """The server's ``send`` behind Channels' session middleware.
+
+    The middleware wraps ``send`` to save a changed session when an HTTP
+    response starts; a websocket sends none (a consumer saves a session
+    itself), so its frames need not pass through the wrapper.
+    """
+    wrapper = getattr(send, "__self__", None)
+    if isinstance(wrapper, InstanceSessionWrapper):
+        return wrapper.real_send
+    return send
+
+
 async def _dispatch_in_turn(
     sources: list[tuple[Callable[[], Awaitable[dict[str, Any]]], bool]],
     dispatch: Callable[[dict[str, Any]], Awaitable[None]],
@@ -184,7 +199,7 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         # place of its await_many_dispatch.
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.base_send = send
+        self.base_send = _past_session_wrapper(send)
         sources = [(receive, True)]
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
@@ -192,6 +207,13 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             sources.append((self.channel_receive, False))
         with contextlib.suppress(StopConsumer):
             await _dispatch_in_turn(sources, self.dispatch)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        # Straight to the server: Channels' send_json goes through three
+        # more layers for every frame.
+        await self.base_send({"type": "websocket.send", "text": json.dumps(content)})
+        if close:
+            await self.close(close)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not text_data:

@@ -128,6 +128,26 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
         await self._close_publisher()
         await super().flush()
 
+    async def _do_receiving(self) -> None:
+        # As channels-redis' loop, but waiting for the next event without a
+        # deadline: its 0.1 s timeout set and cancelled a timer for every
+        # event read. Subscribing writes on the same connection while this
+        # waits, and its confirmation ends the wait like any event.
+        while True:
+            try:
+                if self._pubsub and self._pubsub.subscribed:
+                    message = await self._pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=None
+                    )
+                    self._receive_message(message)
+                else:
+                    await asyncio.sleep(0.1)
+            except (asyncio.CancelledError, TimeoutError, GeneratorExit):
+                raise
+            except BaseException:
+                logger.exception("channel layer: receiving failed; reconnecting")
+                await asyncio.sleep(1)
+
     def _receive_message(self, message: dict[str, Any] | None) -> None:
         if message is None:
             return

@@ -26,6 +26,7 @@ default; 0 turns this off, and SQLite never uses it).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -41,9 +42,14 @@ DEFAULT_CONNECTIONS = 2
 CONNECT_TIMEOUT = 5
 
 
+@functools.cache
+def _on_postgresql() -> bool:
+    return bool(connections["default"].vendor == "postgresql")
+
+
 def enabled() -> bool:
     """Whether the hot statements run on the loop's own connections."""
-    if connections["default"].vendor != "postgresql":
+    if not _on_postgresql():
         return False
     return bool(getattr(settings, "ONTHAAL_DATABASE_LOOP_CONNECTIONS", DEFAULT_CONNECTIONS))
 
