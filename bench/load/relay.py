@@ -10,9 +10,9 @@ transport costs on this machine, the floor under any chat server.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 
+import uvloop
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -48,4 +48,5 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=9001)
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(args.host, args.port))
+        # The event loop the servers run on (uvicorn picks uvloop).
+        uvloop.run(main(args.host, args.port))
