@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -174,6 +175,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _quiet_collector() -> None:
+    """Keep the load generator's own garbage collector from pausing it while
+    it measures (its pauses would count as delivery latency): freeze what
+    exists once the sockets are open, and collect the young generations less
+    often, as ``onthaal serve`` does (onthaal/cli.py)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 100)
 
 
 async def bounded[T](limit: int, jobs: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
@@ -331,6 +342,7 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
     )
     sockets = len(consoles) + len(pages)
     print(f"  {sockets} websockets connected ({time.monotonic() - t2:.1f} s)")
+    _quiet_collector()
     await asyncio.sleep(3)
     rss_after = run.rss()
 
@@ -462,6 +474,7 @@ async def baseline(run: Run, args: argparse.Namespace) -> None:
             args.concurrency,
             (lambda n=n: relay_pair(relay_url, n, stats) for n in range(args.chats)),
         )
+        _quiet_collector()
 
         async def talk(peer: Peer, n: int) -> None:
             await asyncio.sleep(random.uniform(0, args.interval))
@@ -575,6 +588,7 @@ async def queue_scenario(run: Run, args: argparse.Namespace) -> None:
         ),
     )
     print(f"  {len(pages) + len(consoles)} websockets connected ({time.monotonic() - t1:.1f} s)")
+    _quiet_collector()
     await asyncio.sleep(3)
     rss_after = run.rss()
     pings = [] if args.no_ping else [asyncio.create_task(p.ping_forever()) for p in pages]
