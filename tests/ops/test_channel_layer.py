@@ -93,6 +93,20 @@ async def test_group_events_reach_every_member_in_order_once_each(two_processes)
     assert await _nothing_more(a, on_a)
 
 
+async def _kill_connections(kind: str, command: str | None = None) -> None:
+    """Have Redis drop this test database's connections of ``kind``
+    (``normal`` or ``pubsub``), those whose last command was ``command`` if given."""
+    client = redis.asyncio.Redis.from_url(_address())
+    try:
+        ours = [c for c in await client.client_list(_type=kind) if c["db"] == str(REDIS_DB)]
+        ours = [c for c in ours if command is None or c["cmd"] == command]
+        assert ours
+        for connection in ours:
+            await client.client_kill_filter(_id=connection["id"])
+    finally:
+        await client.aclose()
+
+
 async def test_publishes_made_at_once_share_batches_and_keep_their_order(two_processes):
     a, b = two_processes
     channel = await b.new_channel()
@@ -120,16 +134,8 @@ async def test_publishing_carries_on_after_redis_drops_the_connection(two_proces
     await a.group_send("room", {"type": "n", "n": 0})
     assert (await b.receive(channel))["n"] == 0
 
-    client = redis.asyncio.Redis.from_url(_address())
-    try:
-        # The publishing connections of this test's database (not subscribers).
-        ours = [c for c in await client.client_list(_type="normal") if c["db"] == str(REDIS_DB)]
-        ours = [c for c in ours if c["cmd"] == "publish"]
-        assert ours
-        for connection in ours:
-            await client.client_kill_filter(_id=connection["id"])
-    finally:
-        await client.aclose()
+    # The publishing connections of this test's database (not subscribers).
+    await _kill_connections("normal", command="publish")
 
     # A batch on the dropped connection fails (its sender sees the error);
     # the next goes out on a new connection, in order.
@@ -199,15 +205,8 @@ async def test_the_layer_carries_on_after_redis_drops_its_connection(two_process
     await b.group_send("room", {"type": "n", "n": 0})
     assert (await _receives(a, channel))["n"] == 0
 
-    client = redis.asyncio.Redis.from_url(_address())
-    try:
-        # The subscribers of this test's database only.
-        ours = [c for c in await client.client_list(_type="pubsub") if c["db"] == str(REDIS_DB)]
-        assert ours
-        for connection in ours:
-            await client.client_kill_filter(_id=connection["id"])
-    finally:
-        await client.aclose()
+    # The subscribers of this test's database only.
+    await _kill_connections("pubsub")
 
     # It reconnects and subscribes again by itself; events published while
     # it was away are gone (pages resume with after=), later ones arrive.

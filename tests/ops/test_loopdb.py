@@ -34,6 +34,15 @@ def _loop_connections() -> list:
     return [conn for pool in loopdb._loops.values() for conn in pool.slots if conn is not None]
 
 
+async def _stored(conversation: Conversation, *fields: str) -> list[tuple]:
+    """The conversation's messages as stored (bodies decrypted), oldest first."""
+    return await database_sync_to_async(
+        lambda: list(
+            Message.objects.filter(conversation=conversation).order_by("pk").values_list(*fields)
+        )
+    )()
+
+
 async def _backend_pid_of_slot_zero() -> int:
     # With nothing else in flight, every statement goes to the first slot.
     row = await loopdb.fetchone("SELECT pg_backend_pid()", [])
@@ -71,13 +80,7 @@ async def test_a_message_is_stored_and_broadcast_from_the_loop(
     )
 
     assert _loop_connections(), "the statements ran on the loop's own connection"
-    stored = await database_sync_to_async(
-        lambda: list(
-            Message.objects.filter(conversation=conversation)
-            .order_by("pk")
-            .values_list("pk", "sender", "author_id", "body", "client_id")
-        )
-    )()
+    stored = await _stored(conversation, "pk", "sender", "author_id", "body", "client_id")
     # The body as stored is encrypted and reads back as the text.
     assert stored == [
         (frame["id"], "visitor", None, "Hallo?", "v-1"),
@@ -188,13 +191,7 @@ async def test_a_broken_connection_is_replaced(
         conversation=conversation, sender=Sender.VISITOR, body="Twee", client_id="v-2"
     )
     assert await _backend_pid_of_slot_zero() != pid
-    bodies = await database_sync_to_async(
-        lambda: list(
-            Message.objects.filter(conversation=conversation)
-            .order_by("pk")
-            .values_list("pk", "body")
-        )
-    )()
+    bodies = await _stored(conversation, "pk", "body")
     assert bodies[-1] == (second["id"], "Twee") and len(bodies) == 2
 
 
