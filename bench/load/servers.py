@@ -74,7 +74,10 @@ class Environment:
         env["ONTHAAL_RATE_MESSAGES_PER_MINUTE"] = "100000"
         env["ONTHAAL_FLOOD_CHATS_PER_HOUR"] = "0"  # no flood hold (onthaal.safeguard)
         env["ONTHAAL_MAX_CHATS_PER_OPERATOR"] = str(max(1, max_chats_per_operator))
-        env.setdefault("ONTHAAL_RECONNECT_GRACE_SECONDS", "300")
+        # Visitors' sockets connect only once every conversation is open,
+        # which for thousands in one `onthaal shell` took up to 7 minutes:
+        # the sweeper must not end the first ones as missed meanwhile.
+        env.setdefault("ONTHAAL_RECONNECT_GRACE_SECONDS", "3600")
         env["PYTHONUNBUFFERED"] = "1"
         if settings_module:
             env["DJANGO_SETTINGS_MODULE"] = settings_module
