@@ -110,12 +110,22 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
                 await connection.read_response()  # raises Redis's error answers
 
     async def _close_publisher(self) -> None:
-        pool, self._publisher_pool, self._publisher = self._publisher_pool, None, None
-        if pool is not None:
-            try:
-                await pool.disconnect()
-            except Exception:
-                logger.warning("channel layer: closing the publishing connection failed")
+        pool, connection = self._publisher_pool, self._publisher
+        self._publisher_pool = self._publisher = None
+        if pool is None:
+            return
+        try:
+            await pool.disconnect()
+        except Exception as exc:
+            # Its socket is closed all the same, without waiting: left to the
+            # garbage collector, it would be closed whenever that runs, with
+            # a warning about an unclosed transport.
+            logger.warning(
+                "channel layer: closing the publishing connection failed (%s)",
+                type(exc).__name__,
+            )
+            if connection is not None:
+                connection._close()  # redis-py's close without waiting
 
     async def flush(self) -> None:
         if self._sender is not None:

@@ -220,3 +220,27 @@ async def test_the_layer_carries_on_after_redis_drops_its_connection(two_process
     for m in range(n + 1, n + 4):
         await b.group_send("room", {"type": "n", "n": m})
     assert [(await _receives(a, channel))["n"] for _ in range(3)] == [n + 1, n + 2, n + 3]
+
+
+async def test_the_publishing_socket_is_closed_even_when_its_disconnect_fails(
+    two_processes, monkeypatch, caplog
+):
+    first, second = two_processes
+    await second.group_add("t-close", await second.new_channel())
+    await first.group_send("t-close", {"type": "chat.message", "n": 1})
+    shard = first._get_layer()._shards[0]
+    connection = shard._publisher
+    transport = connection._writer.transport
+
+    async def fails(*args, **kwargs):
+        raise TimeoutError
+
+    monkeypatch.setattr(shard._publisher_pool, "disconnect", fails)
+    await shard._close_publisher()
+
+    assert transport.is_closing()
+    assert shard._publisher is None
+    assert "closing the publishing connection failed (TimeoutError)" in caplog.text
+    # The next publish opens a new connection.
+    await first.group_send("t-close", {"type": "chat.message", "n": 2})
+    assert shard._publisher is not connection

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 import gc
 
-import pytest
-
 from onthaal import cli
 
 
-# The forced collection also finalizes what earlier tests left unreferenced
-# (e.g. a Redis socket of a channel-layer test whose close failed); that is
-# reported against this test by pytest, though it is not this test's.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_what_the_server_loaded_is_frozen_and_young_generations_are_larger() -> None:
     thresholds = gc.get_threshold()
     try:
