@@ -553,7 +553,7 @@ async def message_post_async(
             author=author,
             now=timezone.now(),
         )
-        found = await loopdb.fetchone(*_message_insert_sql(**row))
+        found = await loopdb.fetchone(*_message_insert_sql(**row), order=conversation.pk)
         if found is not None:
             frame = events.message_frame_of(
                 id=found[0],
@@ -797,7 +797,9 @@ async def conversation_receipt_async(
         values = _receipt_values(side, delivered_id, read_id)
         if not values:
             return None
-        row = await loopdb.fetchone(*_receipt_sql(conversation.pk, values, operator))
+        row = await loopdb.fetchone(
+            *_receipt_sql(conversation.pk, values, operator), order=conversation.pk
+        )
         if row is not None:
             frame = {
                 "conversation_id": conversation.pk,

@@ -17,6 +17,8 @@ Only these statements come here: they are single statements in autocommit,
 idempotent (a message by its ``client_id``, a receipt only moves forward),
 and everything else, including their rare cases (a resend, a refusal, a
 receipt that moves nothing), stays in the services on Django's connections.
+Statements that wait for a connection meanwhile go to PostgreSQL together,
+in one round trip and one transaction (:class:`_Connections`).
 A statement whose connection broke is tried once more on a new connection;
 a second failure is raised to the consumer, as a failed database call was
 before.
@@ -30,6 +32,7 @@ take (e.g. ``sslrootcert``) also turns this off, with a warning.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import re
@@ -123,15 +126,59 @@ def _numbered(sql: str) -> str:
     return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
+# At most this many statements of one text go to PostgreSQL together.
+MAX_BATCH = 32
+
+
+@functools.lru_cache(maxsize=64)
+def _tagged(sql: str) -> str:
+    """A batchable statement's text as run: its ``RETURNING`` list ends with
+    a last parameter, the statement's place in its batch, so that the rows
+    of a batch find their statements (a statement may return no row)."""
+    if " RETURNING " not in sql:
+        raise ValueError("a batched statement returns its row with RETURNING")
+    return _numbered(sql + ", %s::int")
+
+
+class _Pending:
+    """A statement waiting for a connection, and its caller's answer."""
+
+    __slots__ = ("future", "order", "params", "query")
+
+    def __init__(self, query: str, params: Sequence[Any], order: int | None) -> None:
+        self.query = query
+        self.params = params
+        self.order = order
+        self.future: asyncio.Future[tuple[Any, ...] | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+    def answer(self, row: tuple[Any, ...] | None) -> None:
+        if not self.future.done():  # its caller may have gone (cancelled)
+            self.future.set_result(row)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
+
+
 class _Connections:
-    """The connections of one event loop; a statement goes to the one with
-    the fewest statements in flight or waiting (asyncpg runs one statement
-    at a time on a connection)."""
+    """The connections of one event loop, and the statements waiting for one.
+
+    A free connection takes the oldest waiting statement and, when it is
+    batchable, every other waiting statement of the same text (up to
+    ``MAX_BATCH``): they go to PostgreSQL in one round trip and one
+    transaction (asyncpg's ``fetchmany``). Under load this is what a
+    statement costs most: a round trip, its system calls and a commit each
+    (docs/performance.md, "Load"); with nothing waiting a statement runs
+    alone at once.
+    """
 
     def __init__(self, size: int) -> None:
         self.slots: list[asyncpg.Connection | None] = [None] * size
-        self.busy = [0] * size
-        self.locks = [asyncio.Lock() for _ in range(size)]
+        self.idle = list(range(size))
+        self.pending: collections.deque[_Pending] = collections.deque()
+        self.servers: set[asyncio.Task[None]] = set()
         self.closer: AsyncGenerator[None, None] | None = None
 
     async def close_at_loop_end(self) -> None:
@@ -150,11 +197,8 @@ class _Connections:
                 if conn is not None:
                     conn.terminate()
 
-    def pick(self) -> int:
-        return min(range(len(self.slots)), key=self.busy.__getitem__)
-
     async def get(self, index: int) -> asyncpg.Connection:
-        """The slot's connection, opened if needed (under the slot's lock)."""
+        """The slot's connection, opened if needed."""
         conn = self.slots[index]
         if conn is None or conn.is_closed():
             kwargs = _connect_kwargs(_database_name())
@@ -166,6 +210,77 @@ class _Connections:
         if self.slots[index] is conn:
             self.slots[index] = None
         _close_quietly(conn)
+
+    def take(self) -> list[_Pending]:
+        """The next batch: the oldest waiting statement, with the others of
+        its text when it is batchable, in the order of their ``order`` keys
+        (conversations: every batch locks their rows in the same order, so
+        two batches cannot deadlock) and, within one key, as they came."""
+        first = self.pending.popleft()
+        if first.order is None:
+            return [first]
+        batch, others = [first], []
+        while self.pending:
+            item = self.pending.popleft()
+            if item.query == first.query and len(batch) < MAX_BATCH:
+                batch.append(item)
+            else:
+                others.append(item)
+        self.pending.extend(others)
+        batch.sort(key=lambda item: item.order or 0)
+        return batch
+
+    async def serve(self, index: int) -> None:
+        """Run waiting statements on slot ``index`` until none waits."""
+        try:
+            while self.pending:
+                await self._run(index, self.take())
+        finally:
+            self.idle.append(index)
+
+    async def _run(self, index: int, batch: list[_Pending]) -> None:
+        for attempt in (1, 2):
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await self.get(index)
+                rows = await _execute(conn, batch)
+            except Exception as exc:
+                if conn is not None and conn.is_closed():
+                    self.drop(index, conn)
+                    if attempt == 1:
+                        logger.warning("a loop database connection broke; trying on a new one")
+                        continue
+                elif conn is not None and len(batch) > 1:
+                    # One statement failed, and its batch (one transaction)
+                    # with it: each again alone, for its own answer.
+                    for item in batch:
+                        await self._run(index, [item])
+                    return
+                for item in batch:
+                    item.fail(exc)
+                return
+            for item, row in zip(batch, rows, strict=True):
+                item.answer(row)
+            return
+
+
+async def _execute(conn: asyncpg.Connection, batch: list[_Pending]) -> list[tuple[Any, ...] | None]:
+    """The batch's statements on ``conn``, one row (or None) for each."""
+    if len(batch) == 1:
+        item = batch[0]
+        if item.order is None:
+            record = await conn.fetchrow(item.query, *item.params)
+            return [None if record is None else tuple(record)]
+        record = await conn.fetchrow(item.query, *item.params, 0)
+        return [None if record is None else tuple(record)[:-1]]
+    records = await conn.fetchmany(
+        batch[0].query, [(*item.params, place) for place, item in enumerate(batch)]
+    )
+    rows: list[tuple[Any, ...] | None] = [None] * len(batch)
+    for record in records:
+        values = tuple(record)
+        rows[values[-1]] = values[:-1]
+    return rows
 
 
 def _close_quietly(conn: asyncpg.Connection) -> None:
@@ -194,37 +309,35 @@ def _for_loop() -> _Connections:
     return pool
 
 
-async def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-    """Run one statement (``%s`` placeholders) in autocommit and return its
-    first row, if any.
+async def fetchone(
+    sql: str, params: Sequence[Any], *, order: int | None = None
+) -> tuple[Any, ...] | None:
+    """Run one statement (``%s`` placeholders) in autocommit, or in a batch
+    with others, and return its first row, if any.
 
     Only for statements that may safely run twice: after a broken
-    connection the statement is tried again once, on a new one.
+    connection the statement is tried again once, on a new one. With
+    ``order`` (the conversation's id) the statement may share a batch with
+    others of the same text (see :class:`_Connections`); it must then
+    return its row with ``RETURNING`` and lock no row but its
+    conversation's.
     """
     pool = _for_loop()
     if pool.closer is None:
         await pool.close_at_loop_end()
-    index = pool.pick()
-    query = _numbered(sql)
-    pool.busy[index] += 1
-    try:
-        async with pool.locks[index]:
-            for attempt in (1, 2):
-                conn = await pool.get(index)
-                try:
-                    record = await conn.fetchrow(query, *params)
-                except Exception:
-                    if not conn.is_closed():
-                        raise  # the statement failed, not the connection
-                    pool.drop(index, conn)
-                    if attempt == 2:
-                        raise
-                    logger.warning("a loop database connection broke; trying on a new one")
-                    continue
-                return None if record is None else tuple(record)
-        return None  # not reached: the second attempt returns or raises
-    finally:
-        pool.busy[index] -= 1
+    item = _Pending(_numbered(sql) if order is None else _tagged(sql), params, order)
+    pool.pending.append(item)
+    if pool.idle:
+        # Started eagerly: with a free connection the statement is written
+        # now. Its own task, so that a caller that goes away (cancelled)
+        # takes no one else's statement with it.
+        task = asyncio.Task(
+            pool.serve(pool.idle.pop()), loop=asyncio.get_running_loop(), eager_start=True
+        )
+        if not task.done():
+            pool.servers.add(task)  # the loop holds tasks weakly
+            task.add_done_callback(pool.servers.discard)
+    return await item.future
 
 
 def close_all() -> None:

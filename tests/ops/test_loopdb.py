@@ -210,3 +210,87 @@ async def test_zero_loop_connections_keeps_the_statements_in_the_threads(
     assert receipt is not None and receipt["operator_read_id"] == frame["id"]
     assert not loopdb.enabled()
     assert _loop_connections() == []
+
+
+async def test_statements_waiting_together_share_a_batch_and_each_gets_its_own_answer(
+    make_active_conversation, operator, other_operator, chat_open, settings, monkeypatch
+) -> None:
+    settings.ONTHAAL_DATABASE_LOOP_CONNECTIONS = 1
+    loopdb.close_all()
+    first, _ = await database_sync_to_async(make_active_conversation)(operator)
+    second, _ = await database_sync_to_async(make_active_conversation)(operator)
+    ended, _ = await database_sync_to_async(make_active_conversation)(other_operator)
+    await database_sync_to_async(services.conversation_end)(
+        conversation=ended, reason=EndReason.VISITOR_ENDED
+    )
+    sizes: list[int] = []
+    execute = loopdb._execute
+
+    async def counted(conn, batch):
+        sizes.append(len(batch))
+        return await execute(conn, batch)
+
+    monkeypatch.setattr(loopdb, "_execute", counted)
+
+    def post(conversation: Conversation, n: int):
+        return services.message_post_async(
+            conversation=conversation, sender=Sender.VISITOR, body=f"m{n}", client_id=f"v-{n}"
+        )
+
+    # The later conversation first: a batch runs in conversation order, and
+    # in the order they came within one conversation.
+    results = await asyncio.gather(
+        post(second, 1),
+        post(first, 2),
+        post(second, 3),
+        post(ended, 4),
+        post(first, 5),
+        return_exceptions=True,
+    )
+
+    assert sizes[0] == 1 and sizes[1] == 4, "the first ran alone; the others waited together"
+    assert isinstance(results[3], Conflict), "the ended chat's statement returned no row"
+    frames = [r for r in results if not isinstance(r, BaseException)]
+    assert [f["body"] for f in frames] == ["m1", "m2", "m3", "m5"]
+    assert await _stored(first, "pk", "body") == [
+        (results[1]["id"], "m2"),
+        (results[4]["id"], "m5"),
+    ]
+    assert await _stored(second, "pk", "body") == [
+        (results[0]["id"], "m1"),
+        (results[2]["id"], "m3"),
+    ]
+    assert await _stored(ended, "pk") == []
+
+
+async def test_a_failing_statement_does_not_fail_the_others_of_its_batch(
+    make_active_conversation, operator, other_operator, chat_open, settings
+) -> None:
+    settings.ONTHAAL_DATABASE_LOOP_CONNECTIONS = 1
+    loopdb.close_all()
+    conversations = [
+        (await database_sync_to_async(make_active_conversation)(who))[0]
+        for who in (operator, operator, other_operator)
+    ]
+    sql = "UPDATE chat_conversation SET rating = NULL WHERE id = %s RETURNING id, 10 / %s"
+    blocker = loopdb.fetchone("SELECT pg_sleep(0.2)", [])
+    results = await asyncio.gather(
+        blocker,
+        *(
+            loopdb.fetchone(sql, [c.pk, 0 if n == 1 else 2], order=c.pk)
+            for n, c in enumerate(conversations)
+        ),
+        return_exceptions=True,
+    )
+    # The three waited behind the sleep and went as one transaction, which
+    # the division by zero rolled back; each then ran alone.
+    assert results[1] == (conversations[0].pk, 5)
+    assert type(results[2]).__name__ == "DivisionByZeroError"
+    assert results[3] == (conversations[2].pk, 5)
+
+
+async def test_a_batched_statement_must_return_its_row() -> None:
+    with pytest.raises(ValueError, match="RETURNING"):
+        await loopdb.fetchone(
+            "UPDATE chat_conversation SET rating = NULL WHERE id = %s", [1], order=1
+        )
