@@ -43,8 +43,9 @@ async def _stored(conversation: Conversation, *fields: str) -> list[tuple]:
     )()
 
 
-async def _backend_pid_of_slot_zero() -> int:
-    # With nothing else in flight, every statement goes to the first slot.
+async def _backend_pid_of_the_free_slot() -> int:
+    # With nothing else in flight, every statement goes to the same slot
+    # (the one freed last).
     row = await loopdb.fetchone("SELECT pg_backend_pid()", [])
     assert row is not None
     return int(row[0])
@@ -180,7 +181,7 @@ async def test_a_broken_connection_is_replaced(
     await services.message_post_async(
         conversation=conversation, sender=Sender.VISITOR, body="Eén", client_id="v-1"
     )
-    pid = await _backend_pid_of_slot_zero()
+    pid = await _backend_pid_of_the_free_slot()
 
     def terminate() -> None:
         with connection.cursor() as cursor:
@@ -190,7 +191,7 @@ async def test_a_broken_connection_is_replaced(
     second = await services.message_post_async(
         conversation=conversation, sender=Sender.VISITOR, body="Twee", client_id="v-2"
     )
-    assert await _backend_pid_of_slot_zero() != pid
+    assert await _backend_pid_of_the_free_slot() != pid
     bodies = await _stored(conversation, "pk", "body")
     assert bodies[-1] == (second["id"], "Twee") and len(bodies) == 2
 
