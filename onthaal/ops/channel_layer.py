@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import types
+import weakref
 from typing import Any
 
 from channels_redis.pubsub import (
@@ -38,7 +40,7 @@ from channels_redis.pubsub import (
     RedisPubSubLoopLayer,
     RedisSingleShardConnection,
 )
-from channels_redis.utils import _wrap_close, create_pool
+from channels_redis.utils import create_pool
 
 logger = logging.getLogger("onthaal.ops")
 
@@ -77,6 +79,11 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
             try:
                 await self._publish(batch)
             except BaseException as exc:
+                if isinstance(exc, GeneratorExit):
+                    # Destroyed with a loop that is gone: nothing can be
+                    # awaited (the loop's close flushed the layer, see
+                    # OnthaalChannelLayer._get_layer).
+                    raise
                 # The connection may hold unread answers: start a new one.
                 await self._close_publisher()
                 for _channel, _message, done in batch:
@@ -128,13 +135,17 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
                 connection._close()  # redis-py's close without waiting
 
     async def flush(self) -> None:
-        if self._sender is not None:
-            self._sender.cancel()
-            self._sender = None
+        sender, self._sender = self._sender, None
         for _channel, _message, done in self._outbox:
             if not done.done():
                 done.cancel()
         self._outbox = []
+        if sender is not None and not sender.done():
+            # Its clean-up runs now, while the loop still turns (flush runs
+            # when the loop closes): a task left pending would be destroyed
+            # by the garbage collector, its connection with it, unclosed.
+            sender.cancel()
+            await asyncio.wait([sender])
         await self._close_publisher()
         await super().flush()
 
@@ -205,11 +216,49 @@ class OnthaalChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]
     """``channels_redis.pubsub.RedisPubSubChannelLayer`` with
     :class:`_LoopLayer`; configured as that one (``hosts``, ``prefix``)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The loops whose close flushes their layer (_flush_on_close).
+        self._flushed_on_close: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
     def _get_layer(self) -> _LoopLayer:
         loop = asyncio.get_running_loop()
         layer: _LoopLayer | None = self._layers.get(loop)
         if layer is None:
             layer = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
             self._layers[loop] = layer
-            _wrap_close(self, loop)
+            if loop not in self._flushed_on_close:
+                self._flushed_on_close.add(loop)
+                _flush_on_close(self, loop)
         return layer
+
+
+# Rounds of flushing a closing loop's layers before giving up on tasks that
+# keep publishing while it closes.
+CLOSE_FLUSH_ROUNDS = 10
+
+
+def _flush_on_close(proxy: OnthaalChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
+    """Flush the loop's layer (its connections close) when the loop closes.
+
+    As channels-redis' ``_wrap_close``, and also the layer made while that
+    flush runs: a server thread's broadcast reaching the loop after its tasks
+    were cancelled makes a new one, with a new connection. channels-redis
+    left that connection to the garbage collector, which found it later, in
+    whatever code ran then, as an unclosed socket.
+    """
+    close = loop.close
+
+    def closing(self: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any) -> None:
+        for _ in range(CLOSE_FLUSH_ROUNDS):
+            layer = proxy._layers.pop(loop, None)
+            if layer is None:
+                break
+            loop.run_until_complete(layer.flush())
+        if proxy._layers.pop(loop, None) is not None:
+            logger.warning("channel layer: publishing went on while its event loop closed")
+        proxy._flushed_on_close.discard(loop)
+        loop.close = close  # type: ignore[method-assign]
+        close(*args, **kwargs)
+
+    loop.close = types.MethodType(closing, loop)  # type: ignore[method-assign]

@@ -10,9 +10,12 @@ Redis database number of its own.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import sys
 import urllib.parse
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import redis.asyncio
@@ -244,3 +247,40 @@ async def test_the_publishing_socket_is_closed_even_when_its_disconnect_fails(
     # The next publish opens a new connection.
     await first.group_send("t-close", {"type": "chat.message", "n": 2})
     assert shard._publisher is not connection
+
+
+def test_closing_a_loop_closes_the_connections_of_publishes_made_while_it_closes() -> None:
+    # A server thread's broadcast can reach the loop while it closes (after
+    # its tasks were cancelled): the layer's close-time flush must still
+    # leave no connection open, or the garbage collector finds its socket
+    # later, in some other test, as an unclosed socket (a ResourceWarning).
+    layer = _layer()
+    loop = asyncio.new_event_loop()
+    shards: list[Any] = []
+
+    async def publish(n: int) -> None:
+        shards.append(layer._get_layer()._shards[0])
+        await layer.group_send("t-closing", {"type": "chat.message", "n": n})
+
+    async def while_closing() -> None:
+        while loop in layer._layers:  # until the close-time flush begins
+            await asyncio.sleep(0)
+        await publish(2)
+
+    loop.run_until_complete(publish(1))
+    task = loop.create_task(while_closing())
+    loop.close()
+
+    assert loop.is_closed()
+    assert not layer._layers
+    assert len(shards) == 2 and shards[0] is not shards[1]
+    assert all(shard._publisher is None and shard._sender is None for shard in shards)
+    assert task.done()  # its publish was cancelled, not left pending
+    left_open: list[Any] = []
+    hook, sys.unraisablehook = sys.unraisablehook, left_open.append
+    try:
+        del task
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert not [u for u in left_open if issubclass(u.exc_type, ResourceWarning)]
