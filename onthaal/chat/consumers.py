@@ -136,12 +136,16 @@ def _past_session_wrapper(send: Any) -> Any:
     return send
 
 
+Inbox = asyncio.Queue[tuple[Any, asyncio.Future[None] | None]]
+
+
 async def _dispatch_in_turn(
     sources: list[tuple[Callable[[], Awaitable[dict[str, Any]]], bool]],
     dispatch: Callable[[dict[str, Any]], Awaitable[None]],
+    inbox: Inbox | None = None,
 ) -> None:
-    """Hand the events of ``sources`` to ``dispatch`` one at a time, in the
-    order they arrive, until ``dispatch`` raises.
+    """Hand the events of ``sources`` (and of ``inbox``) to ``dispatch`` one
+    at a time, in the order they arrive, until ``dispatch`` raises.
 
     Channels' ``await_many_dispatch`` starts a new task and an
     ``asyncio.wait`` for every event (several per chat message per socket);
@@ -149,11 +153,14 @@ async def _dispatch_in_turn(
     marked ``True`` (the client's frames) is read again only after its last
     event was dispatched, as Channels does: the server stops reading a
     socket whose frames are not yet handled (uvicorn pauses the transport).
-    The channel layer's source is read on at once: its events already wait
-    in a queue, and its reader must always be inside ``receive`` when it is
-    cancelled (the layer ends the channel's subscription there).
+    A source marked ``False`` (a channel layer's ``receive``) is read on at
+    once: its events already wait in a queue, and its reader must always be
+    inside ``receive`` when it is cancelled (the layer ends the channel's
+    subscription there). Events put in ``inbox`` as ``(event, None)`` (by
+    the Redis layer's reading task: see ``_LayerSink``) need no reader.
     """
-    inbox: asyncio.Queue[tuple[Any, asyncio.Future[None] | None]] = asyncio.Queue()
+    if inbox is None:
+        inbox = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
     async def read(source: Callable[[], Awaitable[dict[str, Any]]], in_turn: bool) -> None:
@@ -189,6 +196,27 @@ async def _dispatch_in_turn(
                 await reader
 
 
+class _LayerSink:
+    """A consumer's channel for the Redis layer (``new_channel_to``): the
+    layer's reading task puts each event straight in the consumer's inbox
+    (no reader task to wake), and leaves out, as it arrives, an event the
+    consumer would drop anyway (``wanted``)."""
+
+    __slots__ = ("inbox", "wanted")
+
+    def __init__(self, inbox: Inbox, wanted: Callable[[dict[str, Any]], bool]) -> None:
+        self.inbox = inbox
+        self.wanted = wanted
+
+    def put_nowait(self, event: dict[str, Any]) -> None:
+        try:
+            wanted = self.wanted(event)
+        except Exception:  # a malformed event: its handler reports it
+            wanted = True
+        if wanted:
+            self.inbox.put_nowait((event, None))
+
+
 class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """Frame dispatch and error reporting shared by both endpoints."""
 
@@ -201,12 +229,32 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.base_send = _past_session_wrapper(send)
         sources = [(receive, True)]
-        if self.channel_layer is not None:
+        inbox: Inbox = asyncio.Queue()
+        new_channel_to = getattr(self.channel_layer, "new_channel_to", None)
+        if new_channel_to is not None:  # the Redis layer (onthaal/ops/channel_layer.py)
+            self.channel_name = await new_channel_to(_LayerSink(inbox, self.wants))
+        elif self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append((self.channel_receive, False))
-        with contextlib.suppress(StopConsumer):
-            await _dispatch_in_turn(sources, self.dispatch)
+        try:
+            with contextlib.suppress(StopConsumer):
+                await _dispatch_in_turn(sources, self.dispatch, inbox)
+        finally:
+            if new_channel_to is not None:
+                await self.channel_layer.close_channel(self.channel_name)
+
+    def wants(self, event: dict[str, Any]) -> bool:
+        """Whether a channel-layer event arriving now may still concern this
+        socket's client: False for a broadcast of what this socket itself
+        sent (its message, already in its acknowledgement; its receipt),
+        which its handler would drop after its turn in the inbox."""
+        kind = event["type"]
+        if kind == "message.new":
+            return event["message"]["id"] not in self.__dict__.get("_forwarded", ())
+        if kind == "receipt":
+            return bool(event["receipt"] != self.own_receipt)
+        return True
 
     async def send_json(self, content: Any, close: bool = False) -> None:
         # Straight to the server: Channels' send_json goes through three

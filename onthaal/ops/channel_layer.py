@@ -32,8 +32,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import types
+import uuid
 import weakref
-from typing import Any
+from typing import Any, Protocol
 
 from channels_redis.pubsub import (
     RedisPubSubChannelLayer,
@@ -82,7 +83,7 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
                 if isinstance(exc, GeneratorExit):
                     # Destroyed with a loop that is gone: nothing can be
                     # awaited (the loop's close flushed the layer, see
-                    # OnthaalChannelLayer._get_layer).
+                    # _flush_on_close).
                     raise
                 # The connection may hold unread answers: start a new one.
                 await self._close_publisher()
@@ -183,7 +184,17 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
         for channel_name in targets:
             queue = layer.channels.get(channel_name)
             if queue is not None:
-                queue.put_nowait(event)
+                try:
+                    queue.put_nowait(event)  # a queue, or a sink of new_channel_to
+                except Exception:
+                    # One member's failure must not cost the others the event.
+                    logger.exception("channel layer: handing an event to a channel failed")
+
+
+class Sink(Protocol):
+    """Where a channel's events go as they arrive (see ``new_channel_to``)."""
+
+    def put_nowait(self, event: dict[str, Any]) -> None: ...
 
 
 class _LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
@@ -192,6 +203,27 @@ class _LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
     def __init__(self, hosts: Any = None, **kwargs: Any) -> None:
         super().__init__(hosts, **kwargs)
         self._shards = [_Shard(shard.host, self) for shard in self._shards]
+
+    async def new_channel_to(self, sink: Sink, prefix: str = "specific.") -> str:
+        """A new channel whose events the reading task hands to ``sink`` as
+        they arrive, instead of queueing them for ``receive``: a consumer
+        that takes them so saves a task and its wake-up per event. The
+        channel is in use until ``close_channel``; ``receive`` cannot be
+        called on it."""
+        channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
+        self.channels[channel] = sink
+        await self._get_shard(channel).subscribe(channel)
+        return channel
+
+    async def close_channel(self, channel: str) -> None:
+        """Stop receiving for a channel of ``new_channel_to``."""
+        if self.channels.pop(channel, None) is not None:
+            try:
+                await self._get_shard(channel).unsubscribe(channel)
+            except Exception:
+                # The consumer is ending all the same; the subscription ends
+                # with the connection.
+                logger.exception("channel layer: unsubscribing %s failed", channel)
 
     async def receive(self, channel: str) -> dict[str, Any]:
         # As channels-redis' receive, without decoding (done by the shard).
@@ -220,6 +252,16 @@ class OnthaalChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         # The loops whose close flushes their layer (_flush_on_close).
         self._flushed_on_close: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+    async def new_channel_to(self, sink: Sink, prefix: str = "specific.") -> str:
+        return await self._get_layer().new_channel_to(sink, prefix)
+
+    async def close_channel(self, channel: str) -> None:
+        # Not _get_layer: a loop whose layer was flushed (it is closing) has
+        # no subscription left to end, and needs no new layer.
+        layer = self._layers.get(asyncio.get_running_loop())
+        if layer is not None:
+            await layer.close_channel(channel)
 
     def _get_layer(self) -> _LoopLayer:
         loop = asyncio.get_running_loop()

@@ -187,6 +187,65 @@ async def test_a_group_event_is_decoded_once_per_process(two_processes):
     assert all(event is events[0] for event in events)
 
 
+class _Sink:
+    """A consumer's inbox as the layer sees it (new_channel_to)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.events: list[dict] = []
+        self.fail = fail
+
+    def put_nowait(self, event: dict) -> None:
+        if self.fail:
+            raise RuntimeError("a broken sink")
+        self.events.append(event)
+
+    async def wait_for(self, count: int) -> list[dict]:
+        for _ in range(40):
+            if len(self.events) >= count:
+                break
+            await asyncio.sleep(0.025)
+        return self.events
+
+
+async def test_a_sink_gets_its_channels_events_as_they_arrive(two_processes):
+    """A consumer with a sink takes its events straight from the reading task,
+    group events and direct sends, in order; one broken sink costs the
+    other members nothing."""
+    a, b = two_processes
+    sink, broken, queued = _Sink(), _Sink(fail=True), await a.new_channel()
+    channel = await a.new_channel_to(sink)
+    await a.group_add("room", channel)
+    await a.group_add("room", await a.new_channel_to(broken))
+    await a.group_add("room", queued)
+    for n in range(3):
+        await b.group_send("room", {"type": "chat", "n": n})
+    await b.send(channel, {"type": "direct"})
+
+    events = await sink.wait_for(4)
+
+    assert [event.get("n") for event in events] == [0, 1, 2, None]
+    assert events[3] == {"type": "direct"}
+    assert [(await _receives(a, queued))["n"] for _ in range(3)] == [0, 1, 2]
+
+
+async def test_closing_a_sinks_channel_ends_its_subscriptions(two_processes):
+    a, b = two_processes
+    sink = _Sink()
+    channel = await a.new_channel_to(sink)
+    await a.group_add("room", channel)
+    assert await _subscriptions(channel) == 1
+
+    await a.group_discard("room", channel)
+    await a.close_channel(channel)
+    await b.send(channel, {"type": "late"})
+    await b.group_send("room", {"type": "late"})
+
+    assert await _subscriptions(channel) == 0
+    assert await _subscriptions("t-ops__group__room") == 0
+    assert await sink.wait_for(1) == []
+    await a.close_channel(channel)  # twice: nothing left to do
+
+
 async def test_the_memberships_of_a_process_end_with_it(two_processes):
     """A killed process leaves nothing that later broadcasts must go through
     (the default layer kept its channels in the group for group_expiry)."""
