@@ -9,7 +9,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
-from ninja.security import django_auth
 
 from onthaal.api_schemas import responses
 from onthaal.assignment import selectors, services
@@ -17,8 +16,9 @@ from onthaal.chat import events
 from onthaal.errors import PermissionDenied
 from onthaal.hours.calendar_rules import HELPLINE_TIMEZONE
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 
-router = Router(tags=["assignment"], auth=django_auth)
+router = Router(tags=["assignment"], auth=staff_session)
 
 
 def _chatter(request: HttpRequest) -> User:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
 
 from onthaal.api_schemas import (
     ERRORS,
@@ -32,6 +32,7 @@ from onthaal.errors import NotFound
 from onthaal.ratelimit import rate_limit_hit
 from onthaal.safeguard import services as safeguard_services
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 
 router = Router(tags=["conversations"])
 
@@ -50,7 +51,7 @@ class VisitorToken(HttpBearer):
         return token or None
 
 
-VISITOR_OR_STAFF = [VisitorToken(), django_auth]
+VISITOR_OR_STAFF = [VisitorToken(), staff_session]
 
 
 class IntakeIn(Schema):

@@ -7,13 +7,13 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.security import django_auth
 
 from onthaal.api_schemas import Error
 from onthaal.quality import selectors, services
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 
-router = Router(tags=["quality"], auth=django_auth)
+router = Router(tags=["quality"], auth=staff_session)
 
 Frame = dict[str, Any]
 

@@ -7,15 +7,15 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
-from ninja.security import django_auth
 
 from onthaal.api_schemas import RegistrationOut, TaxonomyOut, responses
 from onthaal.chat import selectors as chat_selectors
 from onthaal.errors import NotFound
 from onthaal.registration import selectors, services
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 
-router = Router(tags=["registration"], auth=django_auth)
+router = Router(tags=["registration"], auth=staff_session)
 
 
 class RegistrationIn(Schema):

@@ -7,13 +7,13 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.security import django_auth
 
 from onthaal.api_schemas import Error
 from onthaal.safeguard import frames, selectors, services
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 
-router = Router(tags=["safeguard"], auth=django_auth)
+router = Router(tags=["safeguard"], auth=staff_session)
 
 Frame = dict[str, Any]
 

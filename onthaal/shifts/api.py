@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.security import django_auth
 
 from onthaal.errors import InvalidInput, PermissionDenied
 from onthaal.hours.calendar_rules import HELPLINE_TIMEZONE
@@ -27,8 +26,9 @@ from onthaal.shifts.selectors import (
     BlockForecast,
 )
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 
-router = Router(tags=["shifts"], auth=django_auth)
+router = Router(tags=["shifts"], auth=staff_session)
 
 #: The range a listing covers when none is asked for: today and 27 days on.
 DEFAULT_RANGE_DAYS = 28

@@ -7,7 +7,6 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.security import django_auth
 
 from onthaal.api_schemas import (
     MyConversationsOut,
@@ -21,8 +20,9 @@ from onthaal.chat import services as chat_services
 from onthaal.errors import PermissionDenied
 from onthaal.staff import services
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 
-router = Router(tags=["operator"], auth=django_auth)
+router = Router(tags=["operator"], auth=staff_session)
 
 
 class ProfileIn(Schema):

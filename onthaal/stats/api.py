@@ -13,12 +13,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
-from ninja.security import django_auth
 
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 from onthaal.stats import export, figures, selectors
 
-router = Router(tags=["statistics"], auth=django_auth)
+router = Router(tags=["statistics"], auth=staff_session)
 
 
 def _viewer(request: HttpRequest) -> User:

@@ -9,15 +9,15 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.security import django_auth
 
 from onthaal.api_schemas import responses
 from onthaal.chat import events
 from onthaal.chat import selectors as chat_selectors
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 from onthaal.supervision import selectors, services
 
-router = Router(tags=["supervision"], auth=django_auth)
+router = Router(tags=["supervision"], auth=staff_session)
 
 
 class WhisperIn(Schema):

@@ -8,15 +8,15 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.security import django_auth
 
 from onthaal.api_schemas import responses
 from onthaal.chat.api import VisitorToken
 from onthaal.errors import InvalidInput
 from onthaal.staff.models import User
+from onthaal.staff.session_auth import staff_session
 from onthaal.toolkit import selectors, services
 
-router = Router(tags=["toolkit"], auth=django_auth)
+router = Router(tags=["toolkit"], auth=staff_session)
 
 
 class CannedIn(Schema):

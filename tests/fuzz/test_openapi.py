@@ -113,9 +113,16 @@ def _callers(schemes: frozenset[str]) -> list[str]:
     callers = ["anonymous"]
     if "VisitorToken" in schemes:
         callers.append("visitor")
-    if "SessionAuth" in schemes:
+    if "StaffSession" in schemes:  # onthaal/staff/session_auth.py
         callers.append("operator")
     return callers
+
+
+def test_the_schema_names_both_ways_of_signing_in() -> None:
+    """The callers above follow the schema's scheme names: a renamed scheme
+    would leave its operations to the anonymous caller alone."""
+    schemes = frozenset().union(*(schemes for _method, _path, schemes in OPERATIONS))
+    assert {"VisitorToken", "StaffSession"} <= schemes
 
 
 FUZZ_CASES = [

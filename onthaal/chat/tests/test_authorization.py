@@ -316,6 +316,34 @@ def test_a_session_write_without_csrf_token_is_refused(
     assert accepted.status_code == 200, accepted.content
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/v1/queue/take", None),
+        ("patch", "/api/v1/operator/me", {"availability": "paused"}),
+        ("post", "/api/v1/conversations/{id}/accept", None),
+        ("post", "/api/v1/conversations/{id}/messages", {"client_id": "x", "body": "Hoi"}),
+        ("post", "/api/v1/quality/scans", {}),
+        ("delete", "/api/v1/shifts/blocks/1", None),
+    ],
+)
+def test_a_write_without_a_session_is_not_authenticated(
+    make_conversation, chat_open, method, path, body
+) -> None:
+    """Nobody signed in: 401 ``not_authenticated``, as documented, before any
+    CSRF check (which answered 403 here before)."""
+    conversation, _ = make_conversation()
+    client = Client(enforce_csrf_checks=True)
+
+    response = call(client, method, path.replace("{id}", str(conversation.pk)), body)
+
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "not_authenticated"
+    conversation.refresh_from_db()
+    assert conversation.status == Status.QUEUED
+    assert not Message.objects.exists()
+
+
 def test_a_session_message_without_csrf_token_is_refused(
     make_active_conversation, operator, csrf_client, chat_open
 ) -> None:
