@@ -142,10 +142,10 @@ Inbox = asyncio.Queue[tuple[Any, asyncio.Future[None] | None]]
 async def _dispatch_in_turn(
     sources: list[tuple[Callable[[], Awaitable[dict[str, Any]]], bool]],
     dispatch: Callable[[dict[str, Any]], Awaitable[None]],
-    inbox: Inbox | None = None,
+    inbox: Inbox,
 ) -> None:
-    """Hand the events of ``sources`` (and of ``inbox``) to ``dispatch`` one
-    at a time, in the order they arrive, until ``dispatch`` raises.
+    """Hand the events of ``sources`` and ``inbox`` to ``dispatch`` one at a
+    time, in the order they arrive, until ``dispatch`` raises.
 
     Channels' ``await_many_dispatch`` starts a new task and an
     ``asyncio.wait`` for every event (several per chat message per socket);
@@ -159,8 +159,6 @@ async def _dispatch_in_turn(
     subscription there). Events put in ``inbox`` as ``(event, None)`` (by
     the Redis layer's reading task: see ``_LayerSink``) need no reader.
     """
-    if inbox is None:
-        inbox = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
     async def read(source: Callable[[], Awaitable[dict[str, Any]]], in_turn: bool) -> None:

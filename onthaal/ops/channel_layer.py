@@ -23,8 +23,10 @@ Onthaal's changes: channels-redis decodes a group event once per member
 in this process, so a queue broadcast to 2,500 waiting visitors on one
 process was unpacked 2,500 times. Here it is unpacked once and the same
 event (consumers only read it) goes to every member, as the default layer
-did. And it publishes one event at a time, waiting for each answer; here
-the events waiting to go out share one pipeline (see ``_Shard``).
+did. It publishes one event at a time, waiting for each answer; here
+the events waiting to go out share one pipeline (see ``_Shard``). And a
+consumer may take its events straight from the reading task, without a
+queue and a task of its own per channel (``new_channel_to``).
 """
 
 from __future__ import annotations
