@@ -82,7 +82,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     target.add_argument("--database-url", help="PostgreSQL URL: start the servers here")
     target.add_argument("--redis-url", help="Redis URL for the servers started here")
-    target.add_argument("--processes", type=int, default=2, help="servers to start (default 2)")
+    target.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="servers to start (default 2; on two cores one does better: docs/operations.md)",
+    )
     target.add_argument(
         "--flush-redis",
         action="store_true",
