@@ -521,8 +521,8 @@ async def baseline(run: Run, args: argparse.Namespace) -> None:
     print(f"  relay CPU {run.results['baseline']['relay_cpu_ms_per_message']} ms per message")
     if base["count"]:
         print(
-            f"  Onthaal / relay: p50 ×{ours['p50'] / base['p50']:.1f}, "
-            f"p99 ×{ours['p99'] / base['p99']:.1f}"
+            f"  Onthaal / relay: p50 ×{ours['p50'] / base['p50']:.2f}, "
+            f"p99 ×{ours['p99'] / base['p99']:.2f}"
         )
 
 

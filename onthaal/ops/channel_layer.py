@@ -26,7 +26,18 @@ event (consumers only read it) goes to every member, as the default layer
 did. It publishes one event at a time, waiting for each answer; here
 the events waiting to go out share one pipeline (see ``_Shard``). And a
 consumer may take its events straight from the reading task, without a
-queue and a task of its own per channel (``new_channel_to``).
+queue and a task of its own per channel (``new_channel_to``). And a stored
+chat message may reach the members in its own process at once, before its
+round trip through Redis (``deliver_here``).
+
+The order it keeps: the events one process sends to a group reach every
+member in the order they were sent, and events that reach a process
+through Redis reach its members in Redis's order. An event delivered here
+may reach this process's members ahead of an event of another process that
+Redis took just before it, which both processes sent at the same moment:
+the same race as between two commits and their broadcasts (onthaal/
+broadcast.py), and no page relies on its outcome (messages carry their
+ids, states are re-read).
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ import logging
 import types
 import uuid
 import weakref
+from collections import deque
 from typing import Any, Protocol
 
 from channels_redis.pubsub import (
@@ -49,6 +61,17 @@ logger = logging.getLogger("onthaal.ops")
 
 # Seconds a batch of publishes may take when the host sets no socket_timeout.
 PUBLISH_TIMEOUT = 10
+
+# The key of a group event, as published, that names the process that sent
+# it (the layer's ``origin``), its number there, and whether its members in
+# that process already have it (``deliver_here``). Taken off on arrival.
+ORIGIN = "__onthaal_origin"
+# The key ``deliver_here`` puts in an event to tell ``group_send`` so.
+DELIVERED_HERE = "__onthaal_delivered_here"
+# Seconds after which a group event of this process that has not come back
+# through Redis is taken as lost (a dropped connection): until then, or
+# until it comes back, the group's events take the way through Redis.
+READ_BACK_SECONDS = 2.0
 
 
 class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
@@ -183,6 +206,11 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
         if not targets:
             return
         event = layer.channel_layer.deserialize(message["data"])
+        origin = event.pop(ORIGIN, None)
+        if origin is not None and origin[0] == layer.origin:
+            layer.read_back(name, origin[1])
+            if origin[2]:  # its members here have it already
+                return
         for channel_name in targets:
             queue = layer.channels.get(channel_name)
             if queue is not None:
@@ -205,6 +233,78 @@ class _LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
     def __init__(self, hosts: Any = None, **kwargs: Any) -> None:
         super().__init__(hosts, **kwargs)
         self._shards = [_Shard(shard.host, self) for shard in self._shards]
+        self.origin = uuid.uuid4().hex
+        self._sent = 0
+        # Per group with members here: the numbers and send times of this
+        # process's events to it that have not yet come back through Redis.
+        self._unread: dict[str, deque[tuple[int, float]]] = {}
+
+    def deliver_here(self, group: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Hand ``message`` to the group's members in this process now, and
+        return it marked for ``group_send``, which publishes it to the other
+        processes' members only; or, when an earlier event of this process
+        to the group has not yet come back through Redis (it would be
+        overtaken), hand it to nobody and return it unchanged.
+
+        For an event whose change is stored (a chat message, a receipt):
+        its members here save the round trip through Redis, two of the six
+        process hops between the sender's page and the reader's.
+        """
+        group_channel = self._get_group_channel_name(group)
+        targets = self.groups.get(group_channel)
+        if not targets or self._waiting_to_come_back(group_channel):
+            return message
+        for channel_name in targets:
+            queue = self.channels.get(channel_name)
+            if queue is not None:
+                try:
+                    queue.put_nowait(message)
+                except Exception:
+                    logger.exception("channel layer: handing an event to a channel failed")
+        return {**message, DELIVERED_HERE: True}
+
+    def _waiting_to_come_back(self, group_channel: str) -> bool:
+        unread = self._unread.get(group_channel)
+        if unread:
+            expired = asyncio.get_running_loop().time() - READ_BACK_SECONDS
+            while unread and unread[0][1] < expired:
+                unread.popleft()  # lost on its way: nothing left to overtake
+        if not unread:
+            self._unread.pop(group_channel, None)
+            return False
+        return True
+
+    def read_back(self, group_channel: str, number: int) -> None:
+        """This process's event ``number`` to a group came back through Redis
+        (with it, every earlier one that will)."""
+        unread = self._unread.get(group_channel)
+        if unread is None:
+            return
+        while unread and unread[0][0] <= number:
+            unread.popleft()
+        if not unread:
+            del self._unread[group_channel]
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        group_channel = self._get_group_channel_name(group)
+        here = bool(message.get(DELIVERED_HERE))
+        if here:
+            message = {key: value for key, value in message.items() if key != DELIVERED_HERE}
+        if group_channel in self.groups:
+            # It comes back to this process: numbered, to know when it has.
+            self._sent += 1
+            message = {**message, ORIGIN: (self.origin, self._sent, here)}
+            self._unread.setdefault(group_channel, deque()).append(
+                (self._sent, asyncio.get_running_loop().time())
+            )
+        shard = self._get_shard(group_channel)
+        await shard.publish(group_channel, self.channel_layer.serialize(message))
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        await super().group_discard(group, channel)
+        group_channel = self._get_group_channel_name(group)
+        if group_channel not in self.groups:
+            self._unread.pop(group_channel, None)  # no longer comes back
 
     async def new_channel_to(self, sink: Sink, prefix: str = "specific.") -> str:
         """A new channel whose events the reading task hands to ``sink`` as
@@ -257,6 +357,10 @@ class OnthaalChannelLayer(RedisPubSubChannelLayer):  # type: ignore[misc]
 
     async def new_channel_to(self, sink: Sink, prefix: str = "specific.") -> str:
         return await self._get_layer().new_channel_to(sink, prefix)
+
+    def deliver_here(self, group: str, message: dict[str, Any]) -> dict[str, Any]:
+        """See :meth:`_LoopLayer.deliver_here`; on the event loop."""
+        return self._get_layer().deliver_here(group, message)
 
     async def close_channel(self, channel: str) -> None:
         # Not _get_layer: a loop whose layer was flushed (it is closing) has

@@ -1,7 +1,9 @@
 """The channel layer on Redis (onthaal/ops/channel_layer.py): group events
 reach every member in every process, in order, each once; a process's
 memberships end with its connection; a group event is decoded once per
-process; the layer carries on after Redis drops its connection.
+process; a stored message reaches its own process's members at once
+(deliver_here), never ahead of that process's earlier events; the layer
+carries on after Redis drops its connection.
 
 Needs ONTHAAL_REDIS_URL (scripts/test.sh sets it in its second pass); uses a
 Redis database number of its own.
@@ -20,6 +22,8 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from onthaal import broadcast
+from onthaal.ops import channel_layer
 from onthaal.ops.channel_layer import OnthaalChannelLayer
 
 REDIS_DB = 11
@@ -228,6 +232,89 @@ async def test_a_sink_gets_its_channels_events_as_they_arrive(two_processes):
     assert [(await _receives(a, queued))["n"] for _ in range(3)] == [0, 1, 2]
 
 
+async def test_an_event_delivered_here_reaches_this_process_at_once_and_others_through_redis(
+    two_processes,
+):
+    """A stored chat message skips the round trip through Redis for the
+    members in its own process (two of six process hops), and still reaches
+    every member of every process exactly once."""
+    a, b = two_processes
+    here, also_here, there = _Sink(), _Sink(), _Sink()
+    for layer, sink in ((a, here), (a, also_here), (b, there)):
+        await layer.group_add("room", await layer.new_channel_to(sink))
+    event = {"type": "message.new", "message": {"id": 1}}
+
+    marked = a.deliver_here("room", event)
+
+    assert here.events == [event] and also_here.events == [event]  # before any await
+    await a.group_send("room", marked)
+    assert await there.wait_for(1) == [event]  # the marks are taken off
+    await b.group_send("room", {"type": "after"})  # comes back after it
+    assert [e["type"] for e in await here.wait_for(2)] == ["message.new", "after"]
+    assert [e["type"] for e in await there.wait_for(2)] == ["message.new", "after"]
+
+
+async def test_an_event_is_not_delivered_here_ahead_of_this_processs_earlier_one(two_processes):
+    """While an earlier event of this process to the group is on its way
+    through Redis, a later one takes the same way, behind it."""
+    a, _b = two_processes
+    sink = _Sink()
+    await a.group_add("room", await a.new_channel_to(sink))
+    earlier = asyncio.ensure_future(a.group_send("room", {"type": "typing"}))
+    await asyncio.sleep(0)  # it is being published
+
+    later = {"type": "message.new", "message": {"id": 2}}
+    marked = a.deliver_here("room", later)
+
+    assert marked is later and sink.events == []
+    await earlier
+    await a.group_send("room", marked)
+    assert [e["type"] for e in await sink.wait_for(2)] == ["typing", "message.new"]
+    # Both came back: the next one is delivered here again.
+    a.deliver_here("room", {"type": "receipt"})
+    assert [e["type"] for e in sink.events] == ["typing", "message.new", "receipt"]
+
+
+async def test_an_event_that_never_comes_back_holds_the_way_for_a_moment_only(
+    two_processes, monkeypatch
+):
+    """An event of this process lost on its way (Redis dropped the
+    connection) is waited for READ_BACK_SECONDS at most."""
+    a, _b = two_processes
+    sink = _Sink()
+    await a.group_add("room", await a.new_channel_to(sink))
+    monkeypatch.setattr(channel_layer, "READ_BACK_SECONDS", 0.3)
+    monkeypatch.setattr(a._get_layer(), "read_back", lambda *args: None)  # as if lost
+    await a.group_send("room", {"type": "lost"})
+    await sink.wait_for(1)
+
+    assert a.deliver_here("room", {"type": "held"}) == {"type": "held"}
+    await asyncio.sleep(0.35)
+    a.deliver_here("room", {"type": "here"})
+    assert [e["type"] for e in sink.events] == ["lost", "here"]
+
+
+async def test_a_broadcast_from_the_loop_is_delivered_here_only_with_nothing_queued_before_it(
+    two_processes, monkeypatch
+):
+    """onthaal/broadcast.py: a committed message goes to this process's
+    members at once, unless a send to its group is still queued here."""
+    a, b = two_processes
+    here, there = _Sink(), _Sink()
+    await a.group_add("room", await a.new_channel_to(here))
+    await b.group_add("room", await b.new_channel_to(there))
+    monkeypatch.setattr(broadcast, "get_channel_layer", lambda: a)
+
+    broadcast.send_from_loop("room", {"type": "message.new", "n": 1})
+    broadcast.send_from_loop("room", {"type": "message.new", "n": 2})
+
+    assert [e["n"] for e in here.events] == [1]  # the second waits its turn
+    assert [e["n"] for e in await here.wait_for(2)] == [1, 2]
+    assert [e["n"] for e in await there.wait_for(2)] == [1, 2]
+    await asyncio.sleep(0.2)
+    assert len(here.events) == 2 and len(there.events) == 2
+
+
 async def test_closing_a_sinks_channel_ends_its_subscriptions(two_processes):
     a, b = two_processes
     sink = _Sink()
@@ -277,11 +364,16 @@ async def test_the_layer_carries_on_after_redis_drops_its_connection(two_process
         while True:
             n += 1
             await b.group_send("room", {"type": "n", "n": n})
-            if await _receives(a, channel) is not None:
+            first = await _receives(a, channel)
+            if first is not None:
                 break
     for m in range(n + 1, n + 4):
         await b.group_send("room", {"type": "n", "n": m})
-    assert [(await _receives(a, channel))["n"] for _ in range(3)] == [n + 1, n + 2, n + 3]
+    # Every event after the first to arrive, in order (that first one may be
+    # an earlier send than the last, published as the subscription returned).
+    expected = list(range(first["n"] + 1, n + 4))
+    assert [(await _receives(a, channel))["n"] for _ in expected] == expected
+    assert await _nothing_more(a, channel)
 
 
 async def test_the_publishing_socket_is_closed_even_when_its_disconnect_fails(
