@@ -74,6 +74,8 @@ class Environment:
         env["ONTHAAL_RATE_MESSAGES_PER_MINUTE"] = "100000"
         env["ONTHAAL_FLOOD_CHATS_PER_HOUR"] = "0"  # no flood hold (onthaal.safeguard)
         env["ONTHAAL_MAX_CHATS_PER_OPERATOR"] = str(max(1, max_chats_per_operator))
+        # New chats until the chat closes (not 10 minutes before).
+        env["ONTHAAL_CLOSING_CUTOFF_MINUTES"] = "0"
         # Visitors' sockets connect only once every conversation is open,
         # which for thousands in one `onthaal shell` took up to 7 minutes:
         # the sweeper must not end the first ones as missed meanwhile.
@@ -168,11 +170,12 @@ from onthaal.staff.models import Availability, Discipline, User
 PREFIX = {prefix!r}
 COUNT = {count}
 
-# The chat is open today, whatever the calendar says.
-ExtraOpening.objects.get_or_create(
-    date=timezone.localdate(), opens=time(0, 0), closes=time(23, 59),
-    defaults={{"note": "bench"}},
-)
+# The chat is open today and tomorrow (a run near midnight), whatever the
+# calendar says.
+for day in (timezone.localdate(), timezone.localdate() + timezone.timedelta(days=1)):
+    ExtraOpening.objects.get_or_create(
+        date=day, opens=time(0, 0), closes=time(23, 59), defaults={{"note": "bench"}}
+    )
 users = []
 for n in range(COUNT):
     user = User(
