@@ -122,20 +122,23 @@ def send_now(group: str, payload: Payload) -> None:
         logger.exception("broadcast to %s failed", group)
 
 
-def send_from_loop(group: str, payload: Payload) -> None:
+def send_from_loop(group: str, payload: Payload) -> bool:
     """From code on the server's event loop whose write has committed (a
     statement in autocommit: onthaal/ops/loopdb.py): queue the send to
     ``group`` behind the sends already queued for it.
 
     When none is queued, the Redis layer hands it to the group's members in
     this process at once (``deliver_here`` in onthaal/ops/channel_layer.py),
-    and the send reaches only the other processes' members."""
+    and the send reaches only the other processes' members. Returns whether
+    it did so."""
     loop = asyncio.get_running_loop()
+    sent = payload
     if group not in _outboxes.get(loop, ()):
         deliver_here = getattr(get_channel_layer(), "deliver_here", None)
         if deliver_here is not None:
-            payload = deliver_here(group, payload)
-    _enqueue(loop, group, payload)
+            sent = deliver_here(group, payload)
+    _enqueue(loop, group, sent)
+    return sent is not payload
 
 
 def broadcast_on_commit(group: str, payload: Payload) -> None:

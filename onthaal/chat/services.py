@@ -13,6 +13,7 @@ after the transaction commits (``transaction.on_commit``).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import secrets
@@ -563,10 +564,14 @@ async def message_post_async(
                 client_id=row["client_id"],
                 created_at=row["now"],
             )
-            send_from_loop(
+            if send_from_loop(
                 events.conversation_group(conversation.pk),
                 {"type": "message.new", "message": frame},
-            )
+            ):
+                # Its readers in this process have it: they write it out
+                # first, and the sender's acknowledgement follows, one turn
+                # of the event loop later.
+                await asyncio.sleep(0)
             return frame
     message, _created = await database_sync_to_async(message_post)(
         conversation=conversation, sender=sender, body=body, client_id=client_id, author=author

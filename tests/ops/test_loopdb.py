@@ -102,6 +102,40 @@ async def test_a_message_is_stored_and_broadcast_from_the_loop(
     assert prepared is not None and prepared[0] >= 1
 
 
+async def test_a_message_reaches_its_readers_in_this_process_before_its_sender_is_answered(
+    make_active_conversation, operator, chat_open
+) -> None:
+    """With Redis, a stored message goes to the members in its own process
+    at once (onthaal/ops/channel_layer.py, deliver_here), and they write it
+    out before the sender gets its acknowledgement."""
+    layer = get_channel_layer()
+    if not hasattr(layer, "deliver_here"):
+        pytest.skip("needs the Redis channel layer (ONTHAAL_REDIS_URL)")
+    conversation, _ = await database_sync_to_async(make_active_conversation)(operator)
+    listener = await layer.new_channel()
+    await layer.group_add(events.conversation_group(conversation.pk), listener)
+    await asyncio.sleep(0.3)  # the chat's acceptance, announced to the group
+    while not layer._get_layer().channels[listener].empty():
+        await layer.receive(listener)
+    order: list[str] = []
+
+    async def read() -> None:
+        while (await layer.receive(listener))["type"] != "message.new":
+            pass
+        order.append("read")
+
+    reader = asyncio.ensure_future(read())
+    await asyncio.sleep(0)  # waiting for it
+    await services.message_post_async(
+        conversation=conversation, sender=Sender.VISITOR, body="Hallo?", client_id="v-1"
+    )
+    order.append("answered")
+    async with asyncio.timeout(5):
+        await reader
+
+    assert order == ["read", "answered"]
+
+
 async def test_resends_and_refusals_answer_as_the_services_do(
     make_active_conversation, operator, other_operator, chat_open
 ) -> None:
