@@ -211,14 +211,7 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
             layer.read_back(name, origin[1])
             if origin[2]:  # its members here have it already
                 return
-        for channel_name in targets:
-            queue = layer.channels.get(channel_name)
-            if queue is not None:
-                try:
-                    queue.put_nowait(event)  # a queue, or a sink of new_channel_to
-                except Exception:
-                    # One member's failure must not cost the others the event.
-                    logger.exception("channel layer: handing an event to a channel failed")
+        layer.hand_to(targets, event)
 
 
 class Sink(Protocol):
@@ -254,14 +247,20 @@ class _LoopLayer(RedisPubSubLoopLayer):  # type: ignore[misc]
         targets = self.groups.get(group_channel)
         if not targets or self._waiting_to_come_back(group_channel):
             return message
-        for channel_name in targets:
+        self.hand_to(targets, message)
+        return {**message, DELIVERED_HERE: True}
+
+    def hand_to(self, channel_names: Any, event: dict[str, Any]) -> None:
+        """Put ``event`` in each of these channels of this process (a queue,
+        or a sink of ``new_channel_to``)."""
+        for channel_name in channel_names:
             queue = self.channels.get(channel_name)
             if queue is not None:
                 try:
-                    queue.put_nowait(message)
+                    queue.put_nowait(event)
                 except Exception:
+                    # One member's failure must not cost the others the event.
                     logger.exception("channel layer: handing an event to a channel failed")
-        return {**message, DELIVERED_HERE: True}
 
     def _waiting_to_come_back(self, group_channel: str) -> bool:
         unread = self._unread.get(group_channel)
