@@ -140,7 +140,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     chats.add_argument("--no-receipts", action="store_true", help="clients send no receipts")
     chats.add_argument("--no-baseline", action="store_true", help="skip the raw relay")
     chats.add_argument(
-        "--baseline-duration", type=float, default=30, help="measured seconds of the relay"
+        "--alternate",
+        type=float,
+        default=10,
+        metavar="SECONDS",
+        help="measure Onthaal and the relay in turns of this many seconds, both sets of "
+        "sockets open throughout, each side for --duration seconds in all (default 10), so "
+        "that the machine's drift hits both alike; 0: the relay afterwards, on its own",
+    )
+    chats.add_argument(
+        "--baseline-duration",
+        type=float,
+        default=30,
+        help="measured seconds of the relay when it runs on its own (--alternate 0)",
     )
 
     queue = parser.add_argument_group("queue scenario")
@@ -244,6 +256,76 @@ class Run:
 
     def url(self, n: int) -> str:
         return self.urls[n % len(self.urls)]
+
+
+class Meter:
+    """Time and CPU summed over the measured windows of one side of a run:
+    its server processes, the processes watched, the machine and the load
+    generator itself."""
+
+    def __init__(
+        self,
+        server_cpu: Callable[[], float],
+        watched_cpu: Callable[[], dict[int, float]] = dict,
+    ) -> None:
+        self.server_cpu = server_cpu
+        self.watched_cpu = watched_cpu
+        self.elapsed = self.server = self.own = self.busy = self.total = 0.0
+        self.watched: dict[int, float] = {}
+        self._mark: tuple[float, float, MachineCpu, float, dict[int, float]] | None = None
+
+    def _now(self) -> tuple[float, float, MachineCpu, float, dict[int, float]]:
+        return (
+            time.monotonic(),
+            self.server_cpu(),
+            MachineCpu.now(),
+            cpu_seconds(os.getpid()),
+            self.watched_cpu(),
+        )
+
+    async def measure(self, stats: Stats, seconds: float) -> None:
+        """Measure the next ``seconds``: messages sent meanwhile count."""
+        start = time.monotonic()
+        stats.windows.append((start, start + seconds))
+        t0, server0, machine0, own0, watched0 = self._now()
+        await asyncio.sleep(seconds)
+        t1, server1, machine1, own1, watched1 = self._now()
+        self.elapsed += t1 - t0
+        self.server += server1 - server0
+        self.own += own1 - own0
+        self.busy += machine1.busy - machine0.busy
+        self.total += machine1.total - machine0.total
+        for pid, seconds_used in watched1.items():
+            self.watched[pid] = self.watched.get(pid, 0.0) + seconds_used - watched0.get(pid, 0.0)
+
+    @property
+    def machine_busy(self) -> float:
+        return self.busy / self.total if self.total else 0.0
+
+
+@dataclass
+class Turn:
+    """Whose clients send now, in an alternating run: "onthaal" or "relay"."""
+
+    now: str = "onthaal"
+
+
+def start_talking(
+    talkers: Iterable[tuple[Peer, int]], interval: float, turn: Turn | None, side: str
+) -> list[asyncio.Task[None]]:
+    """Each peer sends a message in its conversation every ``interval``
+    seconds, at its own random phase; in an alternating run only while it is
+    its side's turn (it skips its beat otherwise, so that a turn starts
+    without a burst)."""
+
+    async def talk(peer: Peer, conversation_id: int) -> None:
+        await asyncio.sleep(random.uniform(0, interval))
+        while True:
+            if turn is None or turn.now == side:
+                await peer.send_message(conversation_id)
+            await asyncio.sleep(interval)
+
+    return [asyncio.create_task(talk(peer, cid)) for peer, cid in talkers]
 
 
 async def open_conversations(run: Run, count: int, concurrency: int) -> list[tuple[int, str, str]]:
@@ -351,34 +433,41 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
     await asyncio.sleep(3)
     rss_after = run.rss()
 
+    relay, turn = None, None
+    if not args.no_baseline and args.alternate > 0:
+        relay, turn = await Relay.start(args), Turn()
+
     tasks: list[asyncio.Task[None]] = []
     if not args.no_ping:
         tasks += [asyncio.create_task(p.ping_forever()) for p in (*consoles, *pages)]
-
-    async def talk(peer: Peer, conversation_id: int) -> None:
-        await asyncio.sleep(random.uniform(0, args.interval))
-        while True:
-            await peer.send_message(conversation_id)
-            await asyncio.sleep(args.interval)
-
-    for page in pages:
-        tasks.append(asyncio.create_task(talk(page, page.conversations[0])))
-    for console in consoles:
-        for cid in console.conversations:
-            tasks.append(asyncio.create_task(talk(console, cid)))
+    talkers = [(page, page.conversations[0]) for page in pages]
+    talkers += [(console, cid) for console in consoles for cid in console.conversations]
+    tasks += start_talking(talkers, args.interval, turn, "onthaal")
+    if relay is not None:
+        tasks += relay.start_talking(args.interval, turn)
 
     await asyncio.sleep(args.warmup)
-    cpu0, machine0, own0 = run.cpu(), MachineCpu.now(), cpu_seconds(os.getpid())
-    watched0 = run.watched_cpu()
-    load0 = os.getloadavg()[0]
-    start = time.monotonic()
-    stats.window = (start, start + args.duration)
-    await asyncio.sleep(args.duration)
+    meter = Meter(run.cpu, run.watched_cpu)
     # The 1-minute load average: the cores are shared (docs/performance.md).
+    load0 = os.getloadavg()[0]
+    if relay is None or turn is None:
+        await meter.measure(stats, args.duration)
+    else:
+        turn.now = "relay"
+        await asyncio.sleep(min(args.warmup, 5))
+        # Turns of --alternate seconds; the first half second of each is
+        # not measured (the other side's last deliveries).
+        measured = max(0.1, args.alternate - TURN_SETTLE_SECONDS)
+        for _ in range(max(1, math.ceil(args.duration / args.alternate))):
+            for side, side_stats, side_meter in (
+                ("onthaal", stats, meter),
+                ("relay", relay.stats, relay.meter),
+            ):
+                turn.now = side
+                await asyncio.sleep(TURN_SETTLE_SECONDS)
+                await side_meter.measure(side_stats, measured)
     load1 = os.getloadavg()[0]
-    elapsed = time.monotonic() - start
-    cpu1, machine1, own1 = run.cpu(), MachineCpu.now(), cpu_seconds(os.getpid())
-    watched1 = run.watched_cpu()
+    elapsed = meter.elapsed
     for task in tasks:
         task.cancel()
     # Drain: until everything sent has arrived (or 30 s).
@@ -397,6 +486,7 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
         "sockets_open_at_end": open_sockets,
         "interval_s": args.interval,
         "duration_s": round(elapsed, 1),
+        "alternate_s": args.alternate if relay is not None else None,
         "offered_messages_per_s": round(2 * args.chats / args.interval, 1),
         "delivered_messages_per_s": round(delivered / elapsed, 1),
         "delivery": summary(everything),
@@ -413,21 +503,27 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
         "server_kb_per_socket": round((rss_after - rss_before) / 1024 / sockets, 1)
         if run.pids
         else None,
-        "server_cpu_share_of_one_core": round((cpu1 - cpu0) / elapsed, 2) if run.pids else None,
-        "server_cpu_ms_per_message": round((cpu1 - cpu0) / delivered * 1000, 2)
+        "server_cpu_share_of_one_core": round(meter.server / elapsed, 2) if run.pids else None,
+        "server_cpu_ms_per_message": round(meter.server / delivered * 1000, 2)
         if run.pids and delivered
         else None,
         "watched_cpu_ms_per_message": {
-            pid: round((watched1[pid] - watched0[pid]) / delivered * 1000, 2) for pid in run.watched
+            pid: round(used / delivered * 1000, 2) for pid, used in meter.watched.items()
         }
         if delivered
         else {},
-        "machine_cpu_busy": round(machine1.share_since(machine0), 2),
+        "machine_cpu_busy": round(meter.machine_busy, 2),
         "load_average": [round(load0, 2), round(load1, 2)],
-        "loadgen_cpu_share_of_one_core": round((own1 - own0) / elapsed, 2),
+        "loadgen_cpu_share_of_one_core": round(meter.own / elapsed, 2),
     }
     run.results["chats"] = result
-    print(f"  measured {elapsed:.0f} s after {args.warmup:.0f} s warm-up")
+    if relay is None:
+        print(f"  measured {elapsed:.0f} s after {args.warmup:.0f} s warm-up")
+    else:
+        print(
+            f"  measured {elapsed:.0f} s after {args.warmup:.0f} s warm-up, in turns of "
+            f"{args.alternate:.0f} s with the relay (its figures below)"
+        )
     show("delivery (both ways)", everything)
     show("  visitor → operator", stats.latency["operator"])
     show("  operator → visitor", stats.latency["visitor"])
@@ -459,71 +555,103 @@ async def chats_scenario(run: Run, args: argparse.Namespace) -> None:
         prefix=run.prefix,
         conversation_ids=[cid for cid, _t, _u in visitors],
     )
-    if not args.no_baseline:
-        await baseline(run, args)
+    if relay is not None:
+        await relay.stop()
+        relay.report(run, args)
+    elif not args.no_baseline:
+        relay = await Relay.start(args)
+        try:
+            relay.start_talking(args.interval, None)
+            await asyncio.sleep(min(args.warmup, 5))
+            await relay.meter.measure(relay.stats, args.baseline_duration)
+        finally:
+            await relay.stop()
+        relay.report(run, args)
 
 
-async def baseline(run: Run, args: argparse.Namespace) -> None:
-    """The same pairs and message pattern through a raw websocket relay."""
-    port = srv.free_port()
-    relay = subprocess.Popen(
-        [sys.executable, "-m", "bench.load.relay", "--port", str(port)],
-        cwd=srv.REPO,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        await asyncio.sleep(1.5)
-        stats = Stats()
-        relay_url = f"ws://127.0.0.1:{port}"
-        pairs = await bounded(
-            args.concurrency,
-            (lambda n=n: relay_pair(relay_url, n, stats) for n in range(args.chats)),
+# An alternating run's first half second of each turn is not measured.
+TURN_SETTLE_SECONDS = 0.5
+
+
+class Relay:
+    """The baseline: the same pairs and message pattern through a raw
+    websocket relay (bench/load/relay.py) in its own process."""
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], pairs: list[tuple[Peer, Peer]], stats: Stats
+    ) -> None:
+        self.process = process
+        self.pairs = pairs
+        self.stats = stats
+        self.meter = Meter(lambda: cpu_seconds(process.pid))
+        self.tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def start(cls, args: argparse.Namespace) -> Relay:
+        port = srv.free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.load.relay", "--port", str(port)],
+            cwd=srv.REPO,
+            stdout=subprocess.DEVNULL,
         )
+        try:
+            await asyncio.sleep(1.5)
+            stats = Stats()
+            relay_url = f"ws://127.0.0.1:{port}"
+            pairs = await bounded(
+                args.concurrency,
+                (lambda n=n: relay_pair(relay_url, n, stats) for n in range(args.chats)),
+            )
+        except BaseException:
+            process.terminate()
+            process.wait(timeout=10)
+            raise
         _quiet_collector()
+        return cls(process, pairs, stats)
 
-        async def talk(peer: Peer, n: int) -> None:
-            await asyncio.sleep(random.uniform(0, args.interval))
-            while True:
-                await peer.send_message(n)
-                await asyncio.sleep(args.interval)
+    def start_talking(self, interval: float, turn: Turn | None) -> list[asyncio.Task[None]]:
+        talkers = [(peer, n) for n, pair in enumerate(self.pairs) for peer in pair]
+        self.tasks = start_talking(talkers, interval, turn, "relay")
+        return self.tasks
 
-        tasks = [
-            asyncio.create_task(talk(peer, n)) for n, pair in enumerate(pairs) for peer in pair
-        ]
-        await asyncio.sleep(min(args.warmup, 5))
-        relay_cpu0 = cpu_seconds(relay.pid)
-        start = time.monotonic()
-        stats.window = (start, start + args.baseline_duration)
-        await asyncio.sleep(args.baseline_duration)
-        relay_cpu = cpu_seconds(relay.pid) - relay_cpu0
-        for task in tasks:
+    async def stop(self) -> None:
+        for task in self.tasks:
             task.cancel()
         await asyncio.sleep(1)
-        for pair in pairs:
-            for peer in pair:
-                await peer.close()
-    finally:
-        relay.terminate()
-        relay.wait(timeout=10)
-    everything = stats.latency["visitor"] + stats.latency["operator"]
-    base = summary(everything)
-    ours = run.results["chats"]["delivery"]
-    run.results["baseline"] = {
-        "delivery": base,
-        "relay_cpu_ms_per_message": round(relay_cpu / base["count"] * 1000, 3)
-        if base["count"]
-        else None,
-        "ratio_p50": ours["p50"] / base["p50"] if base["count"] else None,
-        "ratio_p99": ours["p99"] / base["p99"] if base["count"] else None,
-    }
-    print(f"\n== baseline: raw websockets relay, {args.chats} pairs, same pattern ==")
-    show("delivery (both ways)", everything)
-    print(f"  relay CPU {run.results['baseline']['relay_cpu_ms_per_message']} ms per message")
-    if base["count"]:
+        try:
+            for pair in self.pairs:
+                for peer in pair:
+                    await peer.close()
+        finally:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def report(self, run: Run, args: argparse.Namespace) -> None:
+        everything = self.stats.latency["visitor"] + self.stats.latency["operator"]
+        base = summary(everything)
+        ours = run.results["chats"]["delivery"]
+        run.results["baseline"] = {
+            "delivery": base,
+            "duration_s": round(self.meter.elapsed, 1),
+            "relay_cpu_ms_per_message": round(self.meter.server / base["count"] * 1000, 3)
+            if base["count"]
+            else None,
+            "machine_cpu_busy": round(self.meter.machine_busy, 2),
+            "ratio_p50": ours["p50"] / base["p50"] if base["count"] else None,
+            "ratio_p99": ours["p99"] / base["p99"] if base["count"] else None,
+        }
+        how = "in turns with Onthaal" if args.alternate > 0 else "after Onthaal"
+        print(f"\n== baseline: raw websockets relay, {args.chats} pairs, same pattern, {how} ==")
+        show("delivery (both ways)", everything)
         print(
-            f"  Onthaal / relay: p50 ×{ours['p50'] / base['p50']:.2f}, "
-            f"p99 ×{ours['p99'] / base['p99']:.2f}"
+            f"  relay CPU {run.results['baseline']['relay_cpu_ms_per_message']} ms per message; "
+            f"machine busy {self.meter.machine_busy:.0%}"
         )
+        if base["count"]:
+            print(
+                f"  Onthaal / relay: p50 ×{ours['p50'] / base['p50']:.2f}, "
+                f"p99 ×{ours['p99'] / base['p99']:.2f}"
+            )
 
 
 # --- the queue scenario -------------------------------------------------------------------

@@ -29,10 +29,12 @@ OPERATOR_PING_SECONDS = 25.0  # as console.js
 class Stats:
     """What one run saw, on all clients together."""
 
-    window: tuple[float, float] = (float("inf"), float("-inf"))
+    # The measured spans of time (monotonic): one, or the turns of an
+    # alternating run.
+    windows: list[tuple[float, float]] = field(default_factory=list)
     latency: dict[str, list[float]] = field(
         default_factory=lambda: {"visitor": [], "operator": []}
-    )  # by receiving side, seconds, for messages sent inside the window
+    )  # by receiving side, seconds, for messages sent inside a window
     ack_latency: list[float] = field(default_factory=list)
     sent: dict[str, set[str]] = field(
         default_factory=lambda: {"visitor": set(), "operator": set()}
@@ -49,7 +51,7 @@ class Stats:
     close_reasons: Counter[str] = field(default_factory=Counter)
 
     def in_window(self, sent_at: float) -> bool:
-        return self.window[0] <= sent_at <= self.window[1]
+        return any(start <= sent_at <= end for start, end in self.windows)
 
     @property
     def sent_total(self) -> int:

@@ -136,7 +136,7 @@ def _past_session_wrapper(send: Any) -> Any:
     return send
 
 
-Inbox = asyncio.Queue[tuple[Any, asyncio.Future[None] | None]]
+Inbox = asyncio.Queue[dict[str, Any]]
 
 
 async def _dispatch_in_turn(
@@ -145,53 +145,58 @@ async def _dispatch_in_turn(
     inbox: Inbox,
 ) -> None:
     """Hand the events of ``sources`` and ``inbox`` to ``dispatch`` one at a
-    time, in the order they arrive, until ``dispatch`` raises.
+    time until ``dispatch`` or a source raises.
 
     Channels' ``await_many_dispatch`` starts a new task and an
     ``asyncio.wait`` for every event (several per chat message per socket);
-    here each source has one reader task for the socket's life. A source
-    marked ``True`` (the client's frames) is read again only after its last
-    event was dispatched, as Channels does: the server stops reading a
-    socket whose frames are not yet handled (uvicorn pauses the transport).
-    A source marked ``False`` (a channel layer's ``receive``) is read on at
-    once: its events already wait in a queue, and its reader must always be
-    inside ``receive`` when it is cancelled (the layer ends the channel's
-    subscription there). Events put in ``inbox`` as ``(event, None)`` (by
-    the Redis layer's reading task: see ``_LayerSink``) need no reader.
+    here each source has one task for the socket's life. A source marked
+    ``True`` (the client's frames) is dispatched by its own task as soon as
+    it is read: the task the frame's arrival wakes runs its handler, with no
+    queue and second task in between. It is read again only after that, as
+    Channels does: the server stops reading a socket whose frames are not
+    yet handled (uvicorn pauses the transport). A source marked ``False`` (a
+    channel layer's ``receive``) is read on at once into ``inbox``: its
+    events already wait in a queue, and its reader must always be inside
+    ``receive`` when it is cancelled (the layer ends the channel's
+    subscription there). Events put in ``inbox`` directly (by the Redis
+    layer's reading task: see ``_LayerSink``) need no reader. One task
+    dispatches ``inbox`` in its order. A lock gives the turns: one event at
+    a time, first come first served.
     """
-    loop = asyncio.get_running_loop()
+    turn = asyncio.Lock()
 
-    async def read(source: Callable[[], Awaitable[dict[str, Any]]], in_turn: bool) -> None:
+    async def handle(event: dict[str, Any]) -> None:
+        async with turn:
+            await dispatch(event)
+
+    async def dispatch_as_read(source: Callable[[], Awaitable[dict[str, Any]]]) -> None:
         while True:
-            try:
-                event: Any = await source()
-            except Exception as exc:  # raised in the dispatching task instead
-                inbox.put_nowait((exc, None))
-                return
-            if not in_turn:
-                inbox.put_nowait((event, None))
-                continue
-            handled = loop.create_future()
-            inbox.put_nowait((event, handled))
-            await handled
+            await handle(await source())
 
-    readers = [asyncio.ensure_future(read(source, in_turn)) for source, in_turn in sources]
+    async def read_into_inbox(source: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        while True:
+            inbox.put_nowait(await source())
+
+    async def dispatch_inbox() -> None:
+        while True:
+            await handle(await inbox.get())
+
+    tasks = [
+        asyncio.ensure_future(dispatch_as_read(source) if in_turn else read_into_inbox(source))
+        for source, in_turn in sources
+    ]
+    tasks.append(asyncio.ensure_future(dispatch_inbox()))
     try:
-        while True:
-            event, handled = await inbox.get()
-            if isinstance(event, Exception):
-                raise event
-            try:
-                await dispatch(event)
-            finally:
-                if handled is not None and not handled.done():
-                    handled.set_result(None)
+        # Each runs until it raises: the first to end ends them all.
+        done, _running = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
     finally:
-        for reader in readers:
-            reader.cancel()
-        for reader in readers:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await reader
+                await task
 
 
 class _LayerSink:
@@ -212,7 +217,7 @@ class _LayerSink:
         except Exception:  # a malformed event: its handler reports it
             wanted = True
         if wanted:
-            self.inbox.put_nowait((event, None))
+            self.inbox.put_nowait(event)
 
 
 class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]

@@ -42,7 +42,7 @@ def test_the_sink_fills_the_inbox_in_order_and_passes_on_what_it_cannot_judge() 
         sink.put_nowait(event)
 
     assert [inbox.get_nowait() for _ in range(inbox.qsize())] == [
-        (_message(1), None),
-        (malformed, None),
-        (_message(3), None),
+        _message(1),
+        malformed,
+        _message(3),
     ]
