@@ -352,8 +352,9 @@ class _BaseConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         # been lost in a crash): forward each id once per socket.
         if not self._first_time(event["message"]["id"]):
             return
-        ops_metrics.message_delivered(self, event["message"])
         await self.send_json({"type": "message.new", "message": event["message"]})
+        # Counted once written: the frame does not wait for the histogram.
+        ops_metrics.message_delivered(self, event["message"])
 
     # The receipt this socket's own last receipt frame produced: its
     # broadcast tells this socket's client nothing new (other sockets of the
