@@ -69,7 +69,8 @@ def _list(name: str, default: list[str]) -> list[str]:
 
 
 def _message_keys(*, debug: bool, secret_key: str) -> list[str]:
-    """Fernet keys for message text at rest; the first encrypts, all decrypt.
+    """Keys for message text at rest (Fernet's key format: onthaal/crypto.py);
+    the first encrypts, all decrypt.
 
     In development a key is derived from the secret key; a production start
     needs ONTHAAL_MESSAGE_KEYS, so that message text is never encrypted with

@@ -136,7 +136,7 @@ def _past_session_wrapper(send: Any) -> Any:
     return send
 
 
-Inbox = asyncio.Queue[dict[str, Any]]
+Inbox = asyncio.Queue[Any]
 
 
 async def _dispatch_in_turn(
@@ -159,9 +159,10 @@ async def _dispatch_in_turn(
     events already wait in a queue, and its reader must always be inside
     ``receive`` when it is cancelled (the layer ends the channel's
     subscription there). Events put in ``inbox`` directly (by the Redis
-    layer's reading task: see ``_LayerSink``) need no reader. One task
-    dispatches ``inbox`` in its order. A lock gives the turns: one event at
-    a time, first come first served.
+    layer's reading task: see ``_LayerSink``) need no reader. The calling
+    task dispatches ``inbox`` in its order. A lock gives the turns: one
+    event at a time, first come first served. A source's task that ends (it
+    raised) is put in ``inbox`` too, and its exception raised there.
     """
     turn = asyncio.Lock()
 
@@ -177,25 +178,26 @@ async def _dispatch_in_turn(
         while True:
             inbox.put_nowait(await source())
 
-    async def dispatch_inbox() -> None:
-        while True:
-            await handle(await inbox.get())
-
     tasks = [
         asyncio.ensure_future(dispatch_as_read(source) if in_turn else read_into_inbox(source))
         for source, in_turn in sources
     ]
-    tasks.append(asyncio.ensure_future(dispatch_inbox()))
+    for task in tasks:
+        task.add_done_callback(inbox.put_nowait)
     try:
-        # Each runs until it raises: the first to end ends them all.
-        done, _running = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
+        while True:
+            event = await inbox.get()
+            if isinstance(event, asyncio.Future):
+                event.result()  # raises what ended it
+                raise RuntimeError("a consumer's source ended")
+            await handle(event)
     finally:
         for task in tasks:
+            task.remove_done_callback(inbox.put_nowait)
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            # What ended one was raised above already.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
 

@@ -99,8 +99,10 @@ async def test_a_failure_in_either_ends_the_others(failing: str) -> None:
         frames.queue.put_nowait({"name": "frame"})
     else:
         layer.put_nowait({"name": "layer event"})
+    await asyncio.wait([task], timeout=2)
+    assert task.done(), "the failure did not end the socket's tasks"
     with pytest.raises(ValueError, match=failing):
-        await asyncio.wait_for(task, 5)
+        task.result()
     # The layer's reader was inside receive when it was cancelled (the
     # layer ends the channel's subscription there).
     assert cancelled == ["layer reader"]
