@@ -6,8 +6,9 @@ Two scenarios, each in one run:
   operators each accept k of them, everyone connects a websocket, and every
   chat sends one message each way every ``--interval`` seconds (receipts and
   pings as the pages send them). Prints delivery latency, throughput, lost
-  messages, sockets and server memory per socket, then the same traffic
-  through a raw ``websockets`` relay, this machine's baseline.
+  messages, sockets and server memory per socket, and the same traffic
+  through a raw ``websockets`` relay, this machine's baseline, measured in
+  turns with it (``--alternate``).
 - **queue** (``--queue N``): N visitors wait in the queue with their
   websocket open; an operator takes the first in line ``--queue-rounds``
   times, and every waiting visitor should get its new position. Prints how
