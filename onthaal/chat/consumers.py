@@ -162,7 +162,8 @@ async def _dispatch_in_turn(
     layer's reading task: see ``_LayerSink``) need no reader. The calling
     task dispatches ``inbox`` in its order. A lock gives the turns: one
     event at a time, first come first served. A source's task that ends (it
-    raised) is put in ``inbox`` too, and its exception raised there.
+    raised) is put in ``inbox`` too, and its exception is raised there; no
+    event is dispatched after it.
     """
     turn = asyncio.Lock()
 
@@ -187,10 +188,19 @@ async def _dispatch_in_turn(
     try:
         while True:
             event = await inbox.get()
-            if isinstance(event, asyncio.Future):
-                event.result()  # raises what ended it
-                raise RuntimeError("a consumer's source ended")
-            await handle(event)
+            async with turn:
+                # A source's task that ended (a disconnect ends the frames'
+                # with StopConsumer) ends the socket, before any event that
+                # waited for this turn meanwhile.
+                ended = (
+                    event
+                    if isinstance(event, asyncio.Future)
+                    else next((task for task in tasks if task.done()), None)
+                )
+                if ended is not None:
+                    ended.result()  # raises what ended it
+                    raise RuntimeError("a consumer's source ended")
+                await dispatch(event)
     finally:
         for task in tasks:
             task.remove_done_callback(inbox.put_nowait)

@@ -108,6 +108,29 @@ async def test_a_failure_in_either_ends_the_others(failing: str) -> None:
     assert cancelled == ["layer reader"]
 
 
+async def test_nothing_is_dispatched_after_the_frame_that_ended_the_socket() -> None:
+    frames, inbox = Frames(), asyncio.Queue()
+    release = asyncio.Event()
+    handled: list[str] = []
+
+    async def dispatch(event: dict[str, Any]) -> None:
+        if event["name"] == "disconnect":
+            await release.wait()
+            raise ValueError("disconnected")  # as StopConsumer
+        handled.append(event["name"])
+
+    task = asyncio.create_task(_dispatch_in_turn([(frames.receive, True)], dispatch, inbox))
+    frames.queue.put_nowait({"name": "disconnect"})
+    await _settle()
+    inbox.put_nowait({"name": "layer event"})  # waits for the disconnect's turn
+    await _settle()
+    release.set()
+    with pytest.raises(ValueError, match="disconnected"):
+        await asyncio.wait_for(task, 2)
+    # Its socket is gone: the layer event is not sent to it.
+    assert handled == []
+
+
 async def test_a_layer_source_is_read_on_while_a_frame_is_handled() -> None:
     frames, inbox = Frames(), asyncio.Queue()
     layer: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
