@@ -273,7 +273,6 @@ class Meter:
         self.watched_cpu = watched_cpu
         self.elapsed = self.server = self.own = self.busy = self.total = 0.0
         self.watched: dict[int, float] = {}
-        self._mark: tuple[float, float, MachineCpu, float, dict[int, float]] | None = None
 
     def _now(self) -> tuple[float, float, MachineCpu, float, dict[int, float]]:
         return (
@@ -295,7 +294,7 @@ class Meter:
         self.server += server1 - server0
         self.own += own1 - own0
         self.busy += machine1.busy - machine0.busy
-        self.total += machine1.total - machine0.total
+        self.total += machine1.total - machine0.total  # machine_busy: their share
         for pid, seconds_used in watched1.items():
             self.watched[pid] = self.watched.get(pid, 0.0) + seconds_used - watched0.get(pid, 0.0)
 

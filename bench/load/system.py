@@ -43,11 +43,6 @@ class MachineCpu:
         total = float(sum(values[:8]))
         return cls(busy=total - idle, total=total)
 
-    def share_since(self, earlier: MachineCpu) -> float:
-        """Busy share of all cores between ``earlier`` and this reading, 0..1."""
-        total = self.total - earlier.total
-        return (self.busy - earlier.busy) / total if total else 0.0
-
 
 def percentile(values: list[float], p: float) -> float:
     """The ``p``-th percentile (0–100) by the nearest-rank method; NaN when empty."""
